@@ -165,7 +165,7 @@ def _type_name(value: object) -> str:
 class _Record:
     """Where one record sits, and the problems found in it so far."""
 
-    __slots__ = ("file", "id", "index", "line", "lines", "pending", "problems")
+    __slots__ = ("broken", "file", "id", "index", "line", "lines", "pending", "problems")
 
     def __init__(
         self, file: str, index: int, line: int | None, lines: Mapping[str, int] | None = None
@@ -176,8 +176,11 @@ class _Record:
         # Dotted field path -> line (YAML only); other formats know just the record's line.
         self.lines = lines
         self.id: str | None = None
-        # Problems found before the id was known (while decoding a format); flushed later.
-        self.pending: list[tuple[str | None, str]] = []
+        # Problems found before the id was known (while decoding a format): (field, message,
+        # line or None for the field's line). Flushed by _validate.
+        self.pending: list[tuple[str | None, str, int | None]] = []
+        # Set when the record could not be decoded at all; only its pending problems count.
+        self.broken = False
         self.problems: list[Problem] = []
 
     def line_of(self, field: str | None) -> int | None:
@@ -192,7 +195,9 @@ class _Record:
             key = key[:cut]
         return self.line
 
-    def add(self, field: str | None, message: str, kind: str = "schema") -> None:
+    def add(
+        self, field: str | None, message: str, kind: str = "schema", line: int | None = None
+    ) -> None:
         self.problems.append(
             Problem(
                 file=self.file,
@@ -200,7 +205,7 @@ class _Record:
                 record=self.index,
                 id=self.id,
                 field=field,
-                line=self.line_of(field),
+                line=self.line_of(field) if line is None else line,
                 kind=kind,
             )
         )
@@ -369,8 +374,10 @@ def _validate(raw: Mapping[Any, Any], rec: _Record) -> Vignette | None:
     """Turn one decoded record into a Vignette, adding every problem found to ``rec``."""
     vid, shown, id_problem = _check_id(raw)
     rec.id = shown
-    for field, message in rec.pending:
-        rec.add(field, message)
+    for field, message, line in rec.pending:
+        rec.add(field, message, line=line)
+    if rec.broken:
+        return None
     if id_problem is not None:
         rec.add("id", id_problem)
     for key in raw:
@@ -468,7 +475,12 @@ def _yaml_error(text: str, file: str, exc: yaml.YAMLError) -> Problem:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        detail = " ".join(part for part in (exc.context, exc.problem) if part)
+        detail = exc.problem or exc.context or "malformed YAML"
+        if exc.context and exc.problem:
+            detail += f" ({exc.context}"
+            if exc.context_mark is not None:
+                detail += f" started on line {exc.context_mark.line + 1}"
+            detail += ")"
     elif isinstance(exc, yaml.reader.ReaderError):
         line = text.count("\n", 0, exc.position) + 1
         detail = f"character {exc.character!r} is not allowed ({exc.reason})"
@@ -489,7 +501,8 @@ def _yaml_lines(node: yaml.Node, rec: _Record) -> dict[str, int]:
             path = prefix + key.value
             line = key.start_mark.line + 1
             if key.value in seen:
-                rec.pending.append((path, _MSG_DUPLICATE_KEY.format(line=seen[key.value])))
+                message = _MSG_DUPLICATE_KEY.format(line=seen[key.value])
+                rec.pending.append((path, message, line))
                 continue
             seen[key.value] = line
             lines[path] = line
@@ -529,18 +542,19 @@ def _read_yaml(text: str, file: str) -> tuple[list[_Raw], list[Problem]]:
     raws: list[_Raw] = []
     for value, rec in zip(data, recs, strict=True):
         if not isinstance(value, Mapping):
-            rec.pending.append((None, _MSG_NOT_A_RECORD.format(got=_type_name(value))))
+            rec.pending.append((None, _MSG_NOT_A_RECORD.format(got=_type_name(value)), None))
+            rec.broken = True
             value = {}
         raws.append((value, rec))
     return raws, []
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        keys = [key for key, _ in pairs]
+        duplicate = next(key for key in keys if keys.count(key) > 1)
+        raise ValueError(f"duplicate key {duplicate!r}")
     return out
 
 
@@ -561,10 +575,12 @@ def _read_jsonl(text: str, file: str) -> tuple[list[_Raw], list[Problem]]:
                 if isinstance(exc, json.JSONDecodeError)
                 else str(exc)
             )
-            rec.pending.append((None, _MSG_JSON_SYNTAX.format(detail=detail)))
+            rec.pending.append((None, _MSG_JSON_SYNTAX.format(detail=detail), None))
+            rec.broken = True
             value = {}
         if not isinstance(value, dict):
-            rec.pending.append((None, _MSG_NOT_A_RECORD.format(got=_type_name(value))))
+            rec.pending.append((None, _MSG_NOT_A_RECORD.format(got=_type_name(value)), None))
+            rec.broken = True
             value = {}
         raws.append((value, rec))
     return raws, []
@@ -588,7 +604,7 @@ def _json_cell(rec: _Record, name: str, cell: str) -> Any:
     try:
         return json.loads(cell, object_pairs_hook=_reject_duplicate_keys)
     except ValueError as exc:
-        rec.pending.append((name, _MSG_JSON_CELL.format(detail=exc)))
+        rec.pending.append((name, _MSG_JSON_CELL.format(detail=exc), None))
         return _MISSING
 
 
@@ -611,13 +627,15 @@ def _merge_flat(
                         (
                             f"labels.{key}.{criterion}",
                             _MSG_CONFLICT.format(cell=name, column=column),
+                            None,
                         )
                     )
                 inner[criterion] = mark
             merged[key] = inner
         elif key in merged:
             column = columns.get(key, f"{name}.{key}")
-            rec.pending.append((f"{name}.{key}", _MSG_CONFLICT.format(cell=name, column=column)))
+            message = _MSG_CONFLICT.format(cell=name, column=column)
+            rec.pending.append((f"{name}.{key}", message, None))
         else:
             merged[key] = value
     return merged
@@ -674,7 +692,7 @@ def _read_csv(text: str, file: str) -> tuple[list[_Raw], list[Problem]]:
             rec = _Record(file, len(raws), start)
             if len(row) > len(kinds):
                 rec.pending.append(
-                    (None, _MSG_ROW_TOO_LONG.format(cells=len(row), columns=len(kinds)))
+                    (None, _MSG_ROW_TOO_LONG.format(cells=len(row), columns=len(kinds)), None)
                 )
             raw: dict[str, Any] = {}
             facts: dict[str, Any] = {}
@@ -699,7 +717,7 @@ def _read_csv(text: str, file: str) -> tuple[list[_Raw], list[Problem]]:
                 elif tag == "labels":
                     labels.setdefault(kind[1], {})[kind[2]] = cell
                 elif tag == "unnamed":
-                    rec.pending.append((None, _MSG_UNNAMED_COLUMN.format(column=kind[1])))
+                    rec.pending.append((None, _MSG_UNNAMED_COLUMN.format(column=kind[1]), None))
             for name, flat, columns in (
                 ("facts", facts, fact_columns),
                 ("labels", labels, label_columns),
@@ -922,14 +940,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class _BlockDumper(yaml.SafeDumper):
-    """SafeDumper that writes multi-line strings as literal blocks."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+def _represent_str(dumper: yaml.representer.SafeRepresenter, data: str) -> yaml.ScalarNode:
     style: str | None = None
-    # PyYAML reads "\r", NEL, LS and PS inside block or single-quoted scalars back as
-    # plain newlines, so those strings go double-quoted (escaped) to stay lossless.
+    # YAML reads "\r", NEL, LS and PS inside block or single-quoted scalars back as plain
+    # newlines, so those strings go double-quoted (escaped) to stay lossless.
     if any(ch in data for ch in "\r\x85\u2028\u2029"):
         style = '"'
     elif "\n" in data:
@@ -937,13 +951,27 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
+class _BlockDumper(yaml.SafeDumper):
+    """SafeDumper that writes multi-line strings as literal blocks."""
+
+
 _BlockDumper.add_representer(str, _represent_str)
+
+if hasattr(yaml, "CSafeDumper"):
+    # Same safe representer, libyaml's emitter: about 2.5x faster on large sets.
+    class _CBlockDumper(yaml.CSafeDumper):
+        """CSafeDumper that writes multi-line strings as literal blocks."""
+
+    _CBlockDumper.add_representer(str, _represent_str)
+    _YAML_DUMPER: type[yaml.representer.SafeRepresenter] = _CBlockDumper
+else:  # pragma: no cover - PyYAML built without libyaml
+    _YAML_DUMPER = _BlockDumper
 
 
 def _dump_yaml(records: list[dict[str, Any]]) -> str:
     return yaml.dump(
         records,
-        Dumper=_BlockDumper,
+        Dumper=_YAML_DUMPER,
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,
