@@ -1,0 +1,312 @@
+"""The text engine: compiled criterion patterns plus the ConText algorithm.
+
+ConText (Harkema, Dowling, Thornblade & Chapman, *J Biomed Inform* 42:839-851, 2009) decides
+whether a concept found in clinical text is negated, hypothetical, historical or
+experienced by someone other than the patient, from *cue* phrases and their *scope*: a cue
+reaches forward, backward or both, up to the end of its sentence, a terminating cue
+("but", "however") or ``max_scope`` tokens. casekit applies it to criterion matches in a
+vignette: "he **denies** any plan to hurt his brother" yields a ``threat_communicated``
+finding on "plan to hurt" carrying a ``negated`` modifier, and the rubric says whether that
+category cancels the criterion.
+
+A criterion may also *require* another in the same sentence, a neighbouring one or anywhere
+in the vignette (``serious_violence`` counts only where a threat is in view). A finding whose
+requirement is unmet is kept, cancelled by a ``requires`` modifier, so a reader sees that
+"gun" was noticed and why it did not count.
+
+Nothing is dropped: every pattern match becomes a :class:`~casekit.model.Finding`, cancelled
+or not.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from casekit.model import Finding, Modifier
+from casekit.rules import Criterion, CueRule, Rubric
+
+__all__ = ["Matcher", "compile_rubric", "sentence_spans"]
+
+REQUIRES = "requires"
+_FLAGS = re.IGNORECASE
+
+# A sentence ends at . ! ? (plus closing quotes/brackets) followed by whitespace, or at a
+# blank line. Abbreviations and initials ("Ms. K.", "Dr.", "e.g.") are not ends.
+_BOUNDARY = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+|\n[ \t]*\n\s*")
+_ABBREV = re.compile(
+    r"(?:\b(?:mr|mrs|ms|dr|prof|st|jr|sr|vs|etc|approx|no|e\.g|i\.e|a\.m|p\.m)|\b[A-Z])\.$",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\S+")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text`` (trailing whitespace excluded).
+
+    >>> t = 'Ms. K. called. She said "he will hurt me." Then she hung up.'
+    >>> [t[s:e] for s, e in sentence_spans(t)]
+    ['Ms. K. called.', 'She said "he will hurt me."', 'Then she hung up.']
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        if text[m.start()] == "." and _ABBREV.search(text, max(0, m.start() - 6), m.start() + 1):
+            continue
+        end = m.end()
+        # keep closing punctuation, drop the whitespace
+        stripped = end - (len(m.group()) - len(m.group().rstrip()))
+        if text[start:stripped].strip():
+            spans.append((start, stripped))
+        start = end
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans
+
+
+@dataclass(frozen=True, slots=True)
+class _Cue:
+    rule: CueRule
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    criterion: Criterion
+    regex: re.Pattern[str]
+    cancel_on: frozenset[str]
+
+
+def _cue_priority(rule: CueRule) -> tuple[int, int, str]:
+    # Pseudo cues must win over the shorter cue they contain ("no longer" over "no"); among
+    # the rest, longer patterns first. Sorting on content, not file order, keeps the result
+    # independent of the order rules are written in.
+    return (0 if rule.direction == "pseudo" else 1, -len(rule.pattern), rule.id)
+
+
+def _alternation(patterns: Sequence[str]) -> str:
+    return "|".join(f"(?:{p})" for p in sorted(set(patterns), key=lambda p: (-len(p), p)))
+
+
+class Matcher:
+    """A rubric compiled for matching. Build once (see :func:`compile_rubric`), reuse."""
+
+    def __init__(self, rubric: Rubric) -> None:
+        self.rubric = rubric
+        self.targets = tuple(
+            _Target(
+                c,
+                re.compile(_alternation([rubric.expand(p) for p in c.match]), _FLAGS),
+                frozenset(c.cancel_on),
+            )
+            for c in _topological(rubric.criteria)
+        )
+        self.cue_rules = tuple(sorted(rubric.context, key=_cue_priority))
+        self.cue_regex = (
+            re.compile(
+                "|".join(
+                    f"(?P<c{i}>{rubric.expand(r.pattern)})" for i, r in enumerate(self.cue_rules)
+                ),
+                _FLAGS,
+            )
+            if self.cue_rules
+            else None
+        )
+
+    # ------------------------------------------------------------------ public
+    def find(self, text: str, given: Mapping[str, bool] | None = None) -> list[Finding]:
+        """Every finding in ``text``, in criterion (rubric) order then text order.
+
+        ``given`` maps criterion ids decided by structured facts to their value; it only
+        affects whether requirements on those criteria are met.
+        """
+        given = given or {}
+        spans = sentence_spans(text)
+        starts = [s for s, _ in spans]
+        cues = self._cues(text)
+        cues_by_sentence: dict[int, list[_Cue]] = {}
+        for cue in cues:
+            cues_by_sentence.setdefault(_index(starts, cue.start), []).append(cue)
+
+        by_criterion: dict[str, list[tuple[int, Finding]]] = {}
+        for target in self.targets:
+            found: list[tuple[int, Finding]] = []
+            for m in target.regex.finditer(text):
+                if m.end() == m.start():
+                    continue
+                si = _index(starts, m.start())
+                s_start, s_end = spans[si] if spans else (0, len(text))
+                mods = self._modifiers(
+                    text, target, m.start(), m.end(), s_start, s_end, cues_by_sentence.get(si, [])
+                )
+                mods += self._requirements(target.criterion, si, by_criterion, given)
+                found.append(
+                    (
+                        si,
+                        Finding(
+                            criterion=target.criterion.id,
+                            text=m.group(),
+                            start=m.start(),
+                            end=m.end(),
+                            sentence=text[s_start:s_end],
+                            modifiers=tuple(mods),
+                        ),
+                    )
+                )
+            by_criterion[target.criterion.id] = found
+        return [f for c in self.rubric.criteria for _, f in by_criterion.get(c.id, [])]
+
+    # ----------------------------------------------------------------- helpers
+    def _cues(self, text: str) -> list[_Cue]:
+        if self.cue_regex is None:
+            return []
+        cues = []
+        for m in self.cue_regex.finditer(text):
+            if m.end() == m.start() or m.lastgroup is None:
+                continue
+            rule = self.cue_rules[int(m.lastgroup[1:])]
+            if rule.direction != "pseudo":
+                cues.append(_Cue(rule, m.start(), m.end(), m.group()))
+        return cues
+
+    def _modifiers(
+        self,
+        text: str,
+        target: _Target,
+        t_start: int,
+        t_end: int,
+        s_start: int,
+        s_end: int,
+        cues: list[_Cue],
+    ) -> list[Modifier]:
+        mods: list[Modifier] = []
+        cid = target.criterion.id
+        for cue in cues:
+            rule = cue.rule
+            if rule.direction == "terminate":
+                continue
+            if rule.allowed_types and cid not in rule.allowed_types:
+                continue
+            if cue.start < t_end and t_start < cue.end:  # the cue is part of the target
+                continue
+            if _in_scope(text, cue, t_start, t_end, s_start, s_end, cues):
+                mods.append(
+                    Modifier(
+                        category=rule.category,
+                        cue=cue.text,
+                        start=cue.start,
+                        end=cue.end,
+                        cancels=rule.category in target.cancel_on,
+                    )
+                )
+        return mods
+
+    @staticmethod
+    def _requirements(
+        criterion: Criterion,
+        sentence: int,
+        by_criterion: Mapping[str, list[tuple[int, Finding]]],
+        given: Mapping[str, bool],
+    ) -> list[Modifier]:
+        mods = []
+        for req in criterion.requires:
+            if req.criterion in given:
+                ok = given[req.criterion]
+            else:
+                live = [si for si, f in by_criterion.get(req.criterion, []) if not f.cancelled]
+                if req.scope == "sentence":
+                    ok = sentence in live
+                elif req.scope == "adjacent":
+                    ok = any(abs(si - sentence) <= 1 for si in live)
+                else:
+                    ok = bool(live)
+            if not ok:
+                where = {"sentence": "in the same sentence", "adjacent": "in or next to this sentence"}
+                mods.append(
+                    Modifier(
+                        category=REQUIRES,
+                        cue=f"no {req.criterion} {where.get(req.scope, 'in the vignette')}",
+                        start=-1,
+                        end=-1,
+                        cancels=True,
+                    )
+                )
+        return mods
+
+
+def _index(starts: list[int], pos: int) -> int:
+    return max(0, bisect.bisect_right(starts, pos) - 1)
+
+
+def _in_scope(
+    text: str,
+    cue: _Cue,
+    t_start: int,
+    t_end: int,
+    s_start: int,
+    s_end: int,
+    cues: list[_Cue],
+) -> bool:
+    rule = cue.rule
+    # A rule's own terminated_by replaces the default (terminating cues), so a disavowal
+    # ("..., but I'd never do it") can reach back across the "but" that closes other scopes.
+    stop_categories = rule.terminated_by or ("terminate",)
+    stops = [c for c in cues if c is not cue and c.rule.category in stop_categories]
+    if rule.direction in ("forward", "bidirectional") and t_start >= cue.end:
+        end = s_end
+        for c in stops:
+            if cue.end <= c.start < end:
+                end = c.start
+        limit = _forward_limit(text, cue.end, end, rule.max_scope)
+        if t_start < limit:
+            return True
+    if rule.direction in ("backward", "bidirectional") and t_end <= cue.start:
+        start = s_start
+        for c in stops:
+            if start <= c.end <= cue.start:
+                start = c.end
+        limit = _backward_limit(text, start, cue.start, rule.max_scope)
+        if t_end > limit:
+            return True
+    return False
+
+
+def _forward_limit(text: str, pos: int, end: int, n: int) -> int:
+    for i, m in enumerate(_WORD.finditer(text, pos, end)):
+        if i + 1 == n:
+            return m.end()
+    return end
+
+
+def _backward_limit(text: str, start: int, pos: int, n: int) -> int:
+    words = [m.start() for m in _WORD.finditer(text, start, pos)]
+    return words[-n] if len(words) >= n else start
+
+
+def _topological(criteria: Sequence[Criterion]) -> list[Criterion]:
+    """Criteria ordered so that each comes after the criteria it requires."""
+    by_id = {c.id: c for c in criteria}
+    done: dict[str, Criterion] = {}
+
+    def visit(c: Criterion) -> None:
+        if c.id in done:
+            return
+        for req in c.requires:
+            if req.criterion in by_id:
+                visit(by_id[req.criterion])
+        done[c.id] = c
+
+    for c in sorted(criteria, key=lambda c: c.id):
+        visit(c)
+    return list(done.values())
+
+
+@functools.lru_cache(maxsize=64)
+def compile_rubric(rubric: Rubric) -> Matcher:
+    """The :class:`Matcher` for ``rubric``, compiled once per rubric and cached."""
+    return Matcher(rubric)

@@ -1,0 +1,266 @@
+"""Vignette + rubric (+ jurisdiction) -> Assessment.
+
+Scoring is a pure function: the same vignette, rubric and jurisdiction table always give the
+same :class:`~casekit.model.Assessment`, with no global state. :func:`score_frame` applies it
+to a DataFrame partition by partition, so it runs unchanged under ``dask``'s
+``map_partitions``.
+
+Examples
+--------
+>>> from casekit import Vignette, score
+>>> v = Vignette(id="demo", text="He said he is going to shoot his ex-wife tonight.")
+>>> a = score(v)
+>>> a.duty, a.action, a.rule
+('required', 'warn_and_notify', 'tarasoff_duty')
+>>> a.fired
+('threat_communicated', 'serious_violence', 'identifiable_victim', 'imminent')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from casekit.errors import CasekitError, DataFormatError, Problem
+from casekit.matching import compile_rubric
+from casekit.model import JURISDICTION_CODES, Assessment, Finding, Vignette
+from casekit.rules import Rubric, load_rubric, load_rubrics
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["FRAME_COLUMNS", "rationale", "score", "score_all", "score_frame"]
+
+LAW_RUBRIC = "duty_to_protect"
+FRAME_COLUMNS = ("vignette_id", "rubric", "jurisdiction", "duty", "action", "rule")
+
+ERR_UNKNOWN_FACT = (
+    "facts names criterion {criterion!r}, which rubric {rubric!r} does not define; "
+    "known criteria: {known}"
+)
+ERR_UNKNOWN_JURISDICTION = (
+    "jurisdiction {code!r} is not a known code; expected a US postal code, DC or 'generic'"
+)
+ERR_FRAME_COLUMNS = "vignette frame is missing required column(s) {missing}; it has {have}"
+
+
+def _resolve(rubric: Rubric | str | None) -> Rubric:
+    if rubric is None:
+        return load_rubric(LAW_RUBRIC)
+    if isinstance(rubric, str):
+        return load_rubric(rubric)
+    return rubric
+
+
+def _normalise_code(code: str) -> str:
+    normal = "generic" if code.lower() == "generic" else code.upper()
+    if normal not in JURISDICTION_CODES:
+        raise CasekitError(ERR_UNKNOWN_JURISDICTION.format(code=code))
+    return normal
+
+
+def score(
+    vignette: Vignette,
+    rubric: Rubric | str | None = None,
+    *,
+    jurisdiction: str | None = None,
+) -> Assessment:
+    """Score one vignette against one rubric.
+
+    Parameters
+    ----------
+    vignette
+        The case. Its ``facts`` (criterion id -> bool) override text detection for those
+        criteria and are reported as given.
+    rubric
+        A :class:`~casekit.rules.Rubric`, a bundled rubric id, or ``None`` for
+        ``duty_to_protect``.
+    jurisdiction
+        Overrides ``vignette.jurisdiction``. ``"generic"`` applies the rubric's own decision
+        rules (the Tarasoff standard); a state code applies that state's law to the
+        duty-to-protect rubric.
+
+    Returns
+    -------
+    Assessment
+        Fired criteria, every finding (cancelled ones included), duty, action, the rule that
+        chose them, and a rationale citing the evidence.
+    """
+    rub = _resolve(rubric)
+    code = _normalise_code(jurisdiction or vignette.jurisdiction or "generic")
+    given = {}
+    for criterion, value in vignette.facts.items():
+        if criterion not in rub.criterion_ids:
+            # facts for other rubrics' criteria are allowed; they simply don't apply here
+            if not _known_elsewhere(criterion):
+                raise DataFormatError(
+                    [
+                        Problem(
+                            file="<vignette>",
+                            id=vignette.id,
+                            field=f"facts.{criterion}",
+                            message=ERR_UNKNOWN_FACT.format(
+                                criterion=criterion,
+                                rubric=rub.id,
+                                known=", ".join(rub.criterion_ids),
+                            ),
+                        )
+                    ]
+                )
+            continue
+        given[criterion] = bool(value)
+
+    findings = compile_rubric(rub).find(vignette.text, given)
+    live = {f.criterion for f in findings if not f.cancelled}
+    fired_set = {c for c in rub.criterion_ids if given.get(c, c in live)}
+    fired = tuple(c for c in rub.criterion_ids if c in fired_set)
+    rule = rub.decide(fired_set)
+    duty, action, rule_id = rule.duty_type, rule.action, rule.id
+    decision_text = rule.explanation
+    citations = list(rub.citations[:1])
+    cautions: list[str] = []
+
+    if rub.id == LAW_RUBRIC and code != "generic":
+        from casekit import law
+
+        decision = law.decide(law.get_jurisdiction(code), frozenset(fired_set))
+        duty, action = decision.duty, decision.action
+        rule_id = f"law:{code}"
+        decision_text = decision.rationale
+        citations = list(decision.citations)
+        cautions = list(decision.cautions)
+
+    text = rationale(rub, vignette, fired, findings, given, duty, action, decision_text, code)
+    return Assessment(
+        vignette_id=vignette.id,
+        rubric=rub.id,
+        jurisdiction=code,
+        fired=fired,
+        findings=tuple(findings),
+        duty=duty,
+        action=action,
+        rule=rule_id,
+        rationale=text,
+        given=given,
+        citations=tuple(citations),
+        cautions=tuple(cautions),
+    )
+
+
+def _known_elsewhere(criterion: str) -> bool:
+    return any(criterion in r.criterion_ids for r in load_rubrics())
+
+
+def _quote(f: Finding) -> str:
+    return f'"{f.text}"'
+
+
+def rationale(
+    rubric: Rubric,
+    vignette: Vignette,
+    fired: Sequence[str],
+    findings: Sequence[Finding],
+    given: Mapping[str, bool],
+    duty: str,
+    action: str,
+    decision_text: str,
+    jurisdiction: str,
+) -> str:
+    """One paragraph: which criteria fired and on what words, what did not count, the decision."""
+    parts: list[str] = []
+    met = []
+    for cid in fired:
+        label = rubric.criterion(cid).label.lower()
+        if cid in given:
+            met.append(f"{label} (given as a fact)")
+            continue
+        quotes = [_quote(f) for f in findings if f.criterion == cid and not f.cancelled][:2]
+        met.append(f"{label} ({', '.join(quotes)})")
+    if met:
+        parts.append("Criteria met: " + "; ".join(met) + ".")
+    else:
+        parts.append("No criterion was met.")
+    missing = [
+        rubric.criterion(c).label.lower() for c in rubric.criterion_ids if c not in set(fired)
+    ]
+    if missing:
+        parts.append("Not met: " + ", ".join(missing) + ".")
+    discounted = []
+    for f in findings:
+        if f.cancelled and f.criterion not in fired:
+            why = "; ".join(m.describe() for m in f.cancelled_by)
+            discounted.append(f"{_quote(f)} for {f.criterion} ({why})")
+    if discounted:
+        parts.append("Not counted: " + "; ".join(discounted[:3]) + ".")
+    where = "the generic Tarasoff standard" if jurisdiction == "generic" else jurisdiction
+    parts.append(f"Under {where}: {decision_text}")
+    label = rubric.action(action).label if action in {a.id for a in rubric.actions} else action
+    parts.append(f"Duty: {duty.replace('_', ' ')}. Recommended action: {label}.")
+    return " ".join(parts)
+
+
+def score_all(
+    vignettes: Iterable[Vignette],
+    rubrics: Sequence[Rubric | str] | None = None,
+    *,
+    jurisdiction: str | None = None,
+) -> list[list[Assessment]]:
+    """Score each vignette against each rubric: one list of assessments per vignette."""
+    rubs = [_resolve(r) for r in rubrics] if rubrics else [_resolve(None)]
+    return [[score(v, r, jurisdiction=jurisdiction) for r in rubs] for v in vignettes]
+
+
+def score_frame(
+    frame: pd.DataFrame,
+    rubrics: Sequence[Rubric | str] | None = None,
+    *,
+    jurisdiction: str | None = None,
+) -> pd.DataFrame:
+    """Score a DataFrame of vignettes: one row per vignette x rubric.
+
+    ``frame`` needs ``id`` and ``text`` columns; ``jurisdiction`` and ``facts`` (a mapping
+    per row) are used when present. The result has :data:`FRAME_COLUMNS` plus one boolean
+    column per criterion of every rubric (``<NA>`` where the criterion belongs to another
+    rubric). Pure and partition-wise: ``pd.concat(score_frame(p) for p in parts)`` equals
+    ``score_frame(pd.concat(parts))``, so it can run under ``dask`` ``map_partitions``.
+    """
+    import pandas as pd
+
+    missing = [c for c in ("id", "text") if c not in frame.columns]
+    if missing:
+        raise DataFormatError(
+            ERR_FRAME_COLUMNS.format(missing=", ".join(missing), have=", ".join(frame.columns))
+        )
+    rubs = [_resolve(r) for r in rubrics] if rubrics else [_resolve(None)]
+    criteria = list(dict.fromkeys(c for r in rubs for c in r.criterion_ids))
+    rows: list[dict[str, Any]] = []
+    has_j = "jurisdiction" in frame.columns
+    has_facts = "facts" in frame.columns
+    for rec in frame.itertuples(index=False):
+        facts = getattr(rec, "facts", None) if has_facts else None
+        v = Vignette(
+            id=str(rec.id),
+            text=str(rec.text),
+            jurisdiction=(str(rec.jurisdiction) if has_j and rec.jurisdiction else "generic"),
+            facts=facts if isinstance(facts, Mapping) else {},
+        )
+        for rub in rubs:
+            a = score(v, rub, jurisdiction=jurisdiction)
+            row: dict[str, Any] = {
+                "vignette_id": a.vignette_id,
+                "rubric": a.rubric,
+                "jurisdiction": a.jurisdiction,
+                "duty": a.duty,
+                "action": a.action,
+                "rule": a.rule,
+            }
+            fired = set(a.fired)
+            for c in criteria:
+                row[c] = (c in fired) if c in rub.criterion_ids else pd.NA
+            rows.append(row)
+    out = pd.DataFrame(rows, columns=[*FRAME_COLUMNS, *criteria])
+    for c in FRAME_COLUMNS:
+        out[c] = out[c].astype("string")
+    for c in criteria:
+        out[c] = out[c].astype("boolean")
+    return out
