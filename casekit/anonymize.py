@@ -69,7 +69,7 @@ PII_MESSAGE = 'possible {entity} "{text}" at {start}-{end}'
 # When two findings overlap, the longer wins; on equal length, the more specific type.
 _SPECIFICITY = {
     "EMAIL": 9, "URL": 8, "SSN": 8, "FAX": 8, "PHONE": 7, "IP": 7, "DATE": 6, "ADDRESS": 6,
-    "ID_NUMBER": 5, "PLATE": 5, "ZIP": 4, "AGE": 4, "NAME": 3, "LOCATION": 2,
+    "ID_NUMBER": 5, "PLATE": 5, "ZIP": 4, "AGE": 4, "NAME": 3, "LOCATION": 4,
 }  # fmt: skip
 
 _PRESIDIO_TYPES = {"EMAIL_ADDRESS": "EMAIL", "URL": "URL", "IP_ADDRESS": "IP"}
@@ -145,7 +145,12 @@ _ROLES = _words(
 
 # Words that occur capitalised in vignettes and rubrics and are never names on their own.
 _VOCAB = _words(
-    """the a an and or but if then when while after before because since until unless
+    """in on at to of for from with by as so my see soon many else long ha mi nu era man
+    lady miss king queen prince princess junior cal rptr app supp
+    glock remington ruger beretta colt winchester sig sauer browning mossberg taurus
+    smith wesson walmart costco facebook instagram snapchat tiktok twitter google uber lyft
+    amazon xanax adderall zoloft prozac ambien narcan tylenol bible koran quran torah
+    the a an and or but if then when while after before because since until unless
     he she they we you it his her their our your its him them us i me my mine this that
     these those there here what which who whom whose where why how not no yes all any
     some each every both either neither one two three four five six seven eight nine ten
@@ -199,6 +204,7 @@ _AMBIGUOUS_FIRST = _words(
 )
 
 # A capitalised word followed by one of these is an institution or a place, not a person.
+_STATE_WORDS = frozenset(w.lower() for name in US_JURISDICTIONS.values() for w in name.split())
 _INSTITUTION = _words(
     """hospital clinic center centre court university college school church street avenue
     road lane drive county city department board code scale disorder syndrome institute
@@ -284,14 +290,15 @@ _CAP = r"[A-Z][a-z]+(?:['’-][A-Z][a-z]+)*"
 # casekit's regex recognizers. Each yields (entity, start, end, score).
 
 _STREET_TYPES = (
-    r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl"
-    r"|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Trail|Trl|Square|Sq|Loop|Alley|Row"
-    r"|Pike|Crescent|Close)"
+    r"(?:(?:Street|Avenue|Road|Lane|Drive|Court|Boulevard|Way|Place|Terrace|Circle|Parkway"
+    r"|Highway|Trail|Square|Loop|Alley|Row|Pike|Crescent|Close)\b"
+    r"|(?:St|Ave|Rd|Ln|Dr|Ct|Blvd|Pl|Ter|Cir|Pkwy|Hwy|Trl|Sq)\b\.?)"
 )
 _ADDRESS = re.compile(
     r"\b\d{1,6}[A-Z]?\s+(?:[NSEW]\.?\s+|(?:North|South|East|West)\s+)?"
-    r"(?:(?:[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))\s+){1,3}" + _STREET_TYPES + r"\b\.?"
-    r"(?:,?\s+(?:Apt|Apartment|Unit|Suite|Ste|#)\.?\s*#?\s*[\w-]+)?"
+    r"(?:(?:[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))\s+){1,3}"
+    + _STREET_TYPES
+    + r"(?:,?\s+(?:Apt|Apartment|Unit|Suite|Ste|#)\.?\s*#?\s*[\w-]+)?"
     r"|\bP\.?\s?O\.?\s+Box\s+\d+\b"
 )
 _CITY_STATE = re.compile(
@@ -320,7 +327,9 @@ _AGE = re.compile(
     r"|(?:st|nd|rd|th)\s+birthday)"
     r"|\b(?:age[ds]?|aged)\s+(?:9\d|1[0-2]\d)\b"
     r"|\bninety(?:-(?:one|two|three|four|five|six|seven|eight|nine))?[- ]years?[- ]old\b"
-    r"|\b(?:in\s+(?:his|her|their)\s+)(?:90s|nineties)\b",
+    r"|\b(?:in\s+(?:his|her|their)\s+)(?:90s|nineties)\b"
+    r"|(?:(?<=\bis\s)|(?<=\bwas\s)|(?<=\bnow\s))(?:9\d|1[0-2]\d)(?=\s*(?:[,.;)]|$|years?\b))"
+    r"|(?<=,\s)(?:9\d|1[0-2]\d)(?=,)",
     re.IGNORECASE,
 )
 _PHONE = re.compile(
@@ -410,6 +419,12 @@ _NAME_CUE = re.compile(
     r"|nicknamed|signed\s+as)\s+$",
     re.IGNORECASE,
 )
+_DETERMINERS = _words("the a an his her their our my your its this that these those")
+_CITATION = re.compile(r"\s+v\.?\s")
+_SAINT = re.compile(r"\b(?:St\.?|Saint|Ste\.?)\s+$")
+_INSTITUTION_AFTER = re.compile(
+    r"['’]s\s+(?:" + "|".join(sorted(_INSTITUTION)) + r")\b", re.IGNORECASE
+)
 _ROLE_BEFORE = re.compile(r"([A-Za-z-]+)(?:['’]s)?,?\s+$")
 _MONTH_CONTEXT = re.compile(
     r"\b(?:in|on|by|since|until|till|through|during|of|last|next|this|early|late|mid|"
@@ -449,7 +464,8 @@ def _name_spans(text: str) -> Iterator[_Span]:
             and not w.endswith(".")
             and w.lower() not in _VOCAB
             and w.lower() not in _ROLES
-            and w.lower() not in _MONTHS
+            and (w.lower() not in _MONTHS or w.lower() in _AMBIGUOUS_FIRST)
+            and w.lower() not in _STATE_WORDS
             and w.lower() not in _WEEKDAYS
             and w.lower() not in _TITLES
         )
@@ -496,8 +512,13 @@ def _name_spans(text: str) -> Iterator[_Span]:
         role_m = _ROLE_BEFORE.search(before)
         role = role_m is not None and role_m.group(1).lower() in _ROLES
         j = surname_run(i)
-        has_surname = j > i and tokens[j].group().upper() in last_names
-        if j < i:  # followed by an institution word
+        has_surname = (
+            j > i
+            and tokens[j].group().upper() in last_names
+            and tokens[j].group().lower() not in _MONTHS
+        )
+        if j < i or _SAINT.search(before) or _INSTITUTION_AFTER.match(text, tokens[j].end()):
+            # "Grace Hospital", "St. Mary's", "Mercy's Clinic": a place, not a person.
             i += 1
             continue
 
@@ -520,8 +541,19 @@ def _name_spans(text: str) -> Iterator[_Span]:
                 _MONTH_CONTEXT.search(before) is not None or after.lstrip()[:1].isdigit()
             )
             reporting = next_word.lower() in _REPORTING_VERBS
+            if i > 0 and adjacent(i - 1) and not tokens[i - 1].group().endswith("."):
+                reporting = False
+                initial = True  # "Christmas Eve", "Hail Mary": part of a longer proper name
             if not is_month and (reporting or (not initial and not after[:1].isalnum())):
                 yield ("NAME", tok.start(), tok.end(), 0.6)
+            i += 1
+            continue
+        if not is_first and j == i and not initial and len(w) >= 3 and w.upper() in last_names:
+            # A census surname alone, mid-sentence ("the Okafor case"), unless it is part of
+            # a longer proper name ("New York") or a case citation ("Thompson v. County").
+            joined = i > 0 and adjacent(i - 1) and tokens[i - 1].group().lower() not in _DETERMINERS
+            if not joined and not _CITATION.match(text, tok.end()) and not before.endswith("v. "):
+                yield ("NAME", tok.start(), tok.end(), 0.5)
             i += 1
             continue
         if not is_first and j > i and has_surname and not initial:
@@ -660,21 +692,26 @@ def find_pii(text: str) -> list[PiiFinding]:
 def scrub_text(text: str) -> str:
     """Replace every finding of :func:`find_pii` with its typed placeholder.
 
-    ``scrub_text(scrub_text(x)) == scrub_text(x)`` and ``find_pii(scrub_text(x)) == []``.
+    Scrubbing repeats until nothing is found, because removing one identifier can change
+    the context of another ("May 14" -> "May [ID]"); so ``find_pii(scrub_text(x)) == []``
+    and ``scrub_text(scrub_text(x)) == scrub_text(x)``. Each pass replaces text outside
+    placeholders with placeholders, so the loop ends.
 
     Examples
     --------
     >>> scrub_text("Call Mrs. Okafor at (206) 555-0143.")
     'Call [NAME] at [PHONE].'
     """
-    out: list[str] = []
-    pos = 0
-    for f in find_pii(text):
-        out.append(text[pos : f.start])
-        out.append(f.placeholder)
-        pos = f.end
-    out.append(text[pos:])
-    return "".join(out)
+    while found := find_pii(text):
+        out: list[str] = []
+        pos = 0
+        for f in found:
+            out.append(text[pos : f.start])
+            out.append(f.placeholder)
+            pos = f.end
+        out.append(text[pos:])
+        text = "".join(out)
+    return text
 
 
 _LINT_FIELDS = ("title", "text")
