@@ -138,6 +138,7 @@ _MSG_NOT_FOUND = "no such file or directory"
 _MSG_UNREADABLE = "cannot be read: {detail}"
 _MSG_EMPTY_DIR = "contains no vignette files (" + _SUPPORTED + ")"
 _MSG_NOT_A_VIGNETTE = "must be a Vignette, got {got}"
+_MSG_UNENCODABLE = "cannot be written as UTF-8: {char!r} at position {offset} is a lone surrogate"
 _MSG_NOT_LOSSLESS = "would be read back as {got!r}, not {want!r}"
 
 
@@ -934,6 +935,35 @@ def _check_writable(vignettes: Sequence[Vignette], file: str) -> list[Problem]:
     return problems
 
 
+def _unencodable(vignettes: Sequence[Vignette], file: str) -> list[Problem]:
+    """Problems for strings that UTF-8 cannot encode (lone surrogates)."""
+
+    def strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
+        if isinstance(value, str):
+            yield where, value
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                yield from strings(key, where)
+                yield from strings(item, f"{where}.{key}")
+        elif isinstance(value, tuple):
+            for j, item in enumerate(value):
+                yield from strings(item, f"{where}[{j}]")
+
+    problems = []
+    for index, vignette in enumerate(vignettes):
+        rec = _Record(file, index, None)
+        rec.id = vignette.id.encode("utf-8", "backslashreplace").decode("utf-8")
+        for name in FIELDS:
+            for where, value in strings(getattr(vignette, name), name):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    char = value[exc.start]
+                    rec.add(where, _MSG_UNENCODABLE.format(char=char, offset=exc.start))
+        problems.extend(rec.problems)
+    return problems
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
@@ -1000,7 +1030,8 @@ def _dump_csv(vignettes: Sequence[Vignette]) -> str:
         *(f"labels.{rubric}.{key}" for rubric, key in label_keys),
     ]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # "\r\n" (the default) also makes the writer quote cells holding a bare "\r".
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for vignette in vignettes:
         row = [
@@ -1069,14 +1100,18 @@ def write_vignettes(vignettes: Sequence[Vignette], path: PathLike) -> None:
     problems = _check_writable(vignettes, file)
     if problems:
         raise DataFormatError(problems)
-    if kind == "csv":
-        text = _dump_csv(vignettes)
-    elif kind == "jsonl":
-        text = _dump_jsonl([v.to_record() for v in vignettes])
-    else:
-        text = _dump_yaml([v.to_record() for v in vignettes])
-    with open(file, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
+    try:
+        if kind == "csv":
+            text = _dump_csv(vignettes)
+        elif kind == "jsonl":
+            text = _dump_jsonl([v.to_record() for v in vignettes])
+        else:
+            text = _dump_yaml([v.to_record() for v in vignettes])
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # libyaml's emitter raises it too
+        raise DataFormatError(_unencodable(vignettes, file)) from None
+    with open(file, "wb") as handle:
+        handle.write(data)
 
 
 # -- DataFrames -------------------------------------------------------------------------------
