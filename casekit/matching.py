@@ -27,12 +27,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from casekit.model import Finding, Modifier
-from casekit.rules import Criterion, CueRule, Rubric
+from casekit.rules import Criterion, CueRule, Rubric, literal_pattern
 
 __all__ = ["Matcher", "compile_rubric", "sentence_spans"]
 
 REQUIRES = "requires"
-_FLAGS = re.IGNORECASE
 
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by whitespace, or at a
 # blank line. Abbreviations and initials ("Ms. K.", "Dr.", "e.g.") are not ends.
@@ -98,80 +97,136 @@ class Matcher:
 
     def __init__(self, rubric: Rubric) -> None:
         self.rubric = rubric
+        ordered = _topological(rubric.criteria)
+        self._alternations = [_alternation([rubric.expand(p) for p in c.match]) for c in ordered]
         self.targets = tuple(
-            _Target(
-                c,
-                re.compile(_alternation([rubric.expand(p) for p in c.match]), _FLAGS),
-                frozenset(c.cancel_on),
-            )
-            for c in _topological(rubric.criteria)
+            _Target(c, re.compile(alt), frozenset(c.cancel_on))
+            for c, alt in zip(ordered, self._alternations, strict=True)
         )
-        self.cue_rules = tuple(sorted(rubric.context, key=_cue_priority))
-        self.cue_regex = (
-            re.compile(
-                "|".join(
-                    f"(?P<c{i}>{rubric.expand(r.pattern)})" for i, r in enumerate(self.cue_rules)
-                ),
-                _FLAGS,
-            )
-            if self.cue_rules
-            else None
+        # Literal cues share one alternation without groups; the matched words look up their
+        # rules in a dict. Regex cues each get their own pattern. Both keep the C matcher's
+        # fast first-character skip, which named groups and IGNORECASE would defeat.
+        rules = sorted(rubric.context, key=_cue_priority)
+        self.literal_rules: dict[str, list[CueRule]] = {}
+        for rule in rules:
+            for lit in rule.literal:
+                self.literal_rules.setdefault(_norm(lit), []).append(rule)
+        self.literal_regex = (
+            re.compile(literal_pattern(list(self.literal_rules))) if self.literal_rules else None
         )
+        self.pattern_rules = tuple(
+            (rule, re.compile(rubric.expand(rule.pattern))) for rule in rules if not rule.literal
+        )
+
+    def _ignorecase(self) -> Matcher:
+        """A twin compiled with IGNORECASE, for the rare text whose lower() changes length."""
+        twin = object.__new__(Matcher)
+        twin.rubric = self.rubric
+        twin.targets = tuple(
+            _Target(t.criterion, re.compile(alt, re.IGNORECASE), t.cancel_on)
+            for t, alt in zip(self.targets, self._alternations, strict=True)
+        )
+        twin.literal_rules = self.literal_rules
+        twin.literal_regex = (
+            re.compile(self.literal_regex.pattern, re.IGNORECASE) if self.literal_regex else None
+        )
+        twin.pattern_rules = tuple(
+            (rule, re.compile(rx.pattern, re.IGNORECASE)) for rule, rx in self.pattern_rules
+        )
+        return twin
 
     # ------------------------------------------------------------------ public
-    def find(self, text: str, given: Mapping[str, bool] | None = None) -> list[Finding]:
-        """Every finding in ``text``, in criterion (rubric) order then text order.
+    def find(
+        self, text: str, given: Mapping[str, bool] | None = None, *, explain: bool = True
+    ) -> list[Finding]:
+        """Findings in ``text``, in criterion (rubric) order then text order.
 
         ``given`` maps criterion ids decided by structured facts to their value; it only
-        affects whether requirements on those criteria are met.
+        affects whether requirements on those criteria are met. With ``explain=True`` every
+        match of every criterion is reported, including those whose requirement fails (they
+        carry a cancelling ``requires`` modifier: "gun", but no threat in view). With
+        ``explain=False`` a criterion that requires another is only searched where that
+        requirement holds: the fired set is identical, the work is smaller, and the
+        unsupported matches are not listed. Bulk scoring uses it.
         """
         given = given or {}
-        spans = sentence_spans(text)
+        haystack = text.lower()
+        if len(haystack) != len(text):  # e.g. "İ" lower-cases to two characters
+            return self._ignorecase()._find(text, text, given, explain)
+        return self._find(text, haystack, given, explain)
+
+    def _find(
+        self, text: str, haystack: str, given: Mapping[str, bool], explain: bool
+    ) -> list[Finding]:
+        spans = sentence_spans(text) or [(0, len(text))]
         starts = [s for s, _ in spans]
-        cues = self._cues(text)
+        cues = self._cues(text, haystack)
         cues_by_sentence: dict[int, list[_Cue]] = {}
         for cue in cues:
             cues_by_sentence.setdefault(_index(starts, cue.start), []).append(cue)
 
         by_criterion: dict[str, list[tuple[int, Finding]]] = {}
         for target in self.targets:
+            allowed = _allowed_sentences(target.criterion, len(spans), by_criterion, given)
+            if explain or allowed is None:
+                windows = [(0, len(haystack))]
+            else:
+                windows = _windows(spans, allowed)
             found: list[tuple[int, Finding]] = []
-            for m in target.regex.finditer(text):
-                if m.end() == m.start():
-                    continue
-                si = _index(starts, m.start())
-                s_start, s_end = spans[si] if spans else (0, len(text))
-                mods = self._modifiers(
-                    text, target, m.start(), m.end(), s_start, s_end, cues_by_sentence.get(si, [])
-                )
-                mods += self._requirements(target.criterion, si, by_criterion, given)
-                found.append(
-                    (
-                        si,
-                        Finding(
-                            criterion=target.criterion.id,
-                            text=m.group(),
-                            start=m.start(),
-                            end=m.end(),
-                            sentence=text[s_start:s_end],
-                            modifiers=tuple(mods),
-                        ),
+            for w_start, w_end in windows:
+                for m in target.regex.finditer(haystack, w_start, w_end):
+                    if m.end() == m.start():
+                        continue
+                    si = _index(starts, m.start())
+                    s_start, s_end = spans[si]
+                    mods = self._modifiers(
+                        text,
+                        target,
+                        m.start(),
+                        m.end(),
+                        s_start,
+                        s_end,
+                        cues_by_sentence.get(si, []),
                     )
-                )
+                    if allowed is not None and si not in allowed:
+                        mods.extend(_unmet(target.criterion, si, len(spans), by_criterion, given))
+                    found.append(
+                        (
+                            si,
+                            Finding(
+                                criterion=target.criterion.id,
+                                text=text[m.start() : m.end()],
+                                start=m.start(),
+                                end=m.end(),
+                                sentence=text[s_start:s_end],
+                                modifiers=tuple(mods),
+                            ),
+                        )
+                    )
             by_criterion[target.criterion.id] = found
         return [f for c in self.rubric.criteria for _, f in by_criterion.get(c.id, [])]
 
     # ----------------------------------------------------------------- helpers
-    def _cues(self, text: str) -> list[_Cue]:
-        if self.cue_regex is None:
-            return []
-        cues = []
-        for m in self.cue_regex.finditer(text):
-            if m.end() == m.start() or m.lastgroup is None:
-                continue
-            rule = self.cue_rules[int(m.lastgroup[1:])]
-            if rule.direction != "pseudo":
-                cues.append(_Cue(rule, m.start(), m.end(), m.group()))
+    def _cues(self, text: str, haystack: str) -> list[_Cue]:
+        cues: list[_Cue] = []
+        if self.literal_regex is not None:
+            for m in self.literal_regex.finditer(haystack):
+                for rule in self.literal_rules[_norm(m.group())]:
+                    cues.append(_Cue(rule, m.start(), m.end(), text[m.start() : m.end()]))
+        for rule, rx in self.pattern_rules:
+            for m in rx.finditer(haystack):
+                if m.end() > m.start():
+                    cues.append(_Cue(rule, m.start(), m.end(), text[m.start() : m.end()]))
+        # A pseudo cue ("no doubt") hides the real cues it overlaps ("no").
+        pseudo = [c for c in cues if c.rule.direction == "pseudo"]
+        if pseudo:
+            cues = [
+                c
+                for c in cues
+                if c.rule.direction != "pseudo"
+                and not any(p.start < c.end and c.start < p.end for p in pseudo)
+            ]
+        cues.sort(key=lambda c: (c.start, c.end, c.rule.id))
         return cues
 
     def _modifiers(
@@ -206,37 +261,82 @@ class Matcher:
                 )
         return mods
 
-    @staticmethod
-    def _requirements(
-        criterion: Criterion,
-        sentence: int,
-        by_criterion: Mapping[str, list[tuple[int, Finding]]],
-        given: Mapping[str, bool],
-    ) -> list[Modifier]:
-        mods = []
-        for req in criterion.requires:
-            if req.criterion in given:
-                ok = given[req.criterion]
+
+def _live_sentences(findings: list[tuple[int, Finding]]) -> set[int]:
+    return {si for si, f in findings if not f.cancelled}
+
+
+def _allowed_sentences(
+    criterion: Criterion,
+    n_sentences: int,
+    by_criterion: Mapping[str, list[tuple[int, Finding]]],
+    given: Mapping[str, bool],
+) -> set[int] | None:
+    """Sentences where every requirement of ``criterion`` holds; ``None`` if it has none."""
+    if not criterion.requires:
+        return None
+    allowed = set(range(n_sentences))
+    for req in criterion.requires:
+        if req.criterion in given:
+            ok = set(range(n_sentences)) if given[req.criterion] else set()
+        else:
+            live = _live_sentences(by_criterion.get(req.criterion, []))
+            if req.scope == "sentence":
+                ok = live
+            elif req.scope == "adjacent":
+                ok = {j for i in live for j in (i - 1, i, i + 1) if 0 <= j < n_sentences}
             else:
-                live = [si for si, f in by_criterion.get(req.criterion, []) if not f.cancelled]
-                if req.scope == "sentence":
-                    ok = sentence in live
-                elif req.scope == "adjacent":
-                    ok = any(abs(si - sentence) <= 1 for si in live)
-                else:
-                    ok = bool(live)
-            if not ok:
-                where = {"sentence": "in the same sentence", "adjacent": "in or next to this sentence"}
-                mods.append(
-                    Modifier(
-                        category=REQUIRES,
-                        cue=f"no {req.criterion} {where.get(req.scope, 'in the vignette')}",
-                        start=-1,
-                        end=-1,
-                        cancels=True,
-                    )
+                ok = set(range(n_sentences)) if live else set()
+        allowed &= ok
+    return allowed
+
+
+def _unmet(
+    criterion: Criterion,
+    sentence: int,
+    n_sentences: int,
+    by_criterion: Mapping[str, list[tuple[int, Finding]]],
+    given: Mapping[str, bool],
+) -> list[Modifier]:
+    """``requires`` modifiers naming each requirement that fails at ``sentence``."""
+    mods = []
+    for req in criterion.requires:
+        single = Criterion(id=criterion.id, label="", description="", match=(), requires=(req,))
+        allowed = _allowed_sentences(single, n_sentences, by_criterion, given) or set()
+        if sentence not in allowed:
+            mods.append(
+                Modifier(
+                    category=REQUIRES,
+                    cue=f"no {req.criterion} {_SCOPE_WORDS[req.scope]}",
+                    start=-1,
+                    end=-1,
+                    cancels=True,
                 )
-        return mods
+            )
+    return mods
+
+
+_SCOPE_WORDS = {
+    "sentence": "in the same sentence",
+    "adjacent": "in or next to this sentence",
+    "vignette": "in the vignette",
+}
+
+
+def _windows(spans: Sequence[tuple[int, int]], allowed: set[int]) -> list[tuple[int, int]]:
+    """Character ranges covering the allowed sentences, consecutive ones merged."""
+    windows: list[tuple[int, int]] = []
+    for i in sorted(allowed):
+        start, end = spans[i]
+        if windows and i - 1 in allowed:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
+def _norm(phrase: str) -> str:
+    return " ".join(phrase.lower().split())
 
 
 def _index(starts: list[int], pos: int) -> int:

@@ -64,6 +64,7 @@ def score(
     rubric: Rubric | str | None = None,
     *,
     jurisdiction: str | None = None,
+    explain: bool = True,
 ) -> Assessment:
     """Score one vignette against one rubric.
 
@@ -79,6 +80,10 @@ def score(
         Overrides ``vignette.jurisdiction``. ``"generic"`` applies the rubric's own decision
         rules (the Tarasoff standard); a state code applies that state's law to the
         duty-to-protect rubric.
+    explain
+        Report every match, including those whose requirement failed (as cancelled
+        findings). ``False`` skips searching for them: same fired criteria and decision,
+        less work; :func:`score_frame` uses it.
 
     Returns
     -------
@@ -110,7 +115,7 @@ def score(
             continue
         given[criterion] = bool(value)
 
-    findings = compile_rubric(rub).find(vignette.text, given)
+    findings = compile_rubric(rub).find(vignette.text, given, explain=explain)
     live = {f.criterion for f in findings if not f.cancelled}
     fired_set = {c for c in rub.criterion_ids if given.get(c, c in live)}
     fired = tuple(c for c in rub.criterion_ids if c in fired_set)
@@ -245,7 +250,7 @@ def score_frame(
             facts=facts if isinstance(facts, Mapping) else {},
         )
         for rub in rubs:
-            a = score(v, rub, jurisdiction=jurisdiction)
+            a = score(v, rub, jurisdiction=jurisdiction, explain=False)
             row: dict[str, Any] = {
                 "vignette_id": a.vignette_id,
                 "rubric": a.rubric,
