@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -277,3 +278,22 @@ def test_spans_are_exact_and_do_not_overlap(text: str) -> None:
     for a, b in itertools.pairwise(found):
         assert a.end <= b.start
     assert find_pii(scrub_text(text)) == []
+
+
+def test_analyzer_builds_and_runs_with_the_network_blocked(tmp_path: Path) -> None:
+    # Fresh cache dirs, and every socket connection raises: nothing may be downloaded.
+    code = (
+        "import socket\n"
+        "def refuse(*a, **k): raise RuntimeError('network used')\n"
+        "socket.socket.connect = refuse; socket.create_connection = refuse\n"
+        "socket.getaddrinfo = refuse\n"
+        "from casekit.anonymize import find_pii\n"
+        "print([f.entity for f in find_pii('Mail k.ramsey@example.org, Dr. Alvarez.')])\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "TLDEXTRACT_CACHE": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['EMAIL', 'NAME']"
+    assert "network used" not in out.stderr
