@@ -53,8 +53,7 @@ WITH_PII = [
     "{NAME:Marcus} said that if {NAME:Kelly} leaves him, he will burn the house down with "
     "her inside.",
     "The client called {NAME:Officer Brennan} a liar and said he knows where the officer lives.",
-    "On {DATE:June 12, 2023}, the client disclosed that she had been following her former "
-    "partner.",
+    "On {DATE:June 12, 2023}, the client disclosed that she had been following her former partner.",
     "Her new address is {ADDRESS:2231 W. Mercer Street, Apt 4B}, {LOCATION:Fresno, CA} "
     "{ZIP:93701}.",
     "{NAME:Jamal Peters}, the client's roommate, phoned to report the threat.",
@@ -96,8 +95,7 @@ WITH_PII = [
     "Patient account #{ID_NUMBER:88201937} shows three missed appointments.",
     "{NAME:Dr. Feld} asked the client whether he still had access to the revolver.",
     "The threat targeted {NAME:Lucia Moreno}, the client's former landlord.",
-    "Send the duty-to-warn letter to {ADDRESS:3120 Elm Street}, {LOCATION:Omaha, NE} "
-    "{ZIP:68131}.",
+    "Send the duty-to-warn letter to {ADDRESS:3120 Elm Street}, {LOCATION:Omaha, NE} {ZIP:68131}.",
     "The client said {NAME:Kevin} from accounting 'will pay for what he did'.",
     "Her grandson logged in from {IP:203.0.113.9} to send the messages.",
     "The hospital fax line is {FAX:(503) 555-0139 (fax)}.",
