@@ -143,17 +143,22 @@ def bad_fields() -> tuple[list[Vignette], list[Problem]]:
     return check_vignettes(BAD_FIELDS)
 
 
+DIFFS = "intro, intermediate, advanced"
+OPTIONS = "warn_and_notify, may_disclose"
+NOT_ALLOWED = "is not allowed; expected one of"
+DUTY_LIST = "required, permitted, not_triggered"
+
 # (record, id, field, line, message)
 BAD_FIELD_CASES = [
     (1, "V002", "jurisdiction", 6, cio._MSG_JURISDICTION.format(value="XX")),
     (2, "V003", "text", 8, cio._MSG_BLANK),
     (3, "V004", "colour", 11, cio._MSG_UNKNOWN_FIELD),
     (4, "V005", "tags", 14, cio._MSG_TYPE.format(expected="a list of strings", got="a string")),
-    (5, "V006", "difficulty", 17, "'hard' is not allowed; expected one of intro, intermediate, advanced"),
+    (5, "V006", "difficulty", 17, "'hard' is not allowed; " + f"expected one of {DIFFS}"),
     (5, "V006", "split", 18, "'test' is not allowed; expected one of tuning, heldout"),
-    (6, "V007", "answer", 22, "'inform_family' is not one of the options (warn_and_notify, may_disclose)"),
+    (6, "V007", "answer", 22, "'inform_family' is not one of the options (" + OPTIONS + ")"),
     (7, "V008", "facts.threat_communicated", 26, cio._MSG_BOOL.format(value="maybe")),
-    (8, "V009", "labels.duty_to_protect.duty", 32, cio._MSG_CHOICE.format(value="sometimes", allowed=", ".join(DUTIES))),
+    (8, "V009", "labels.duty_to_protect.duty", 32, f"'sometimes' {NOT_ALLOWED} {DUTY_LIST}"),
     (9, None, "id", 33, "must be a string, got a list"),
     (10, None, "id", 35, cio._MSG_REQUIRED),
     (12, "V013", "text", 38, cio._MSG_REQUIRED),
@@ -672,9 +677,7 @@ def test_write_refuses_unsupported_extensions(tmp_path: Path) -> None:
 
 _keys = st.from_regex(r"[A-Za-z0-9_-]{1,10}", fullmatch=True)
 _words = (
-    st.text(
-        st.characters(exclude_characters=";", exclude_categories=("Cs",)), min_size=1, max_size=12
-    )
+    st.text(st.characters(exclude_characters=";", codec="utf-8"), min_size=1, max_size=12)
     .map(str.strip)
     .filter(bool)
 )
