@@ -110,7 +110,7 @@ VOCABULARIES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "duty_type": _DUTY_TYPES,
         "basis": ("statute", "case_law", "statute_and_case_law", "none"),
-        "communicated_by": ("client", "client_or_family", "knowledgeable_person"),
+        "communicated_by": ("client", "client_or_family", "knowledgeable_person", "any_source"),
         "threat": ("serious_physical_violence", "explicit_imminent_serious_harm"),
         "imminence_required": _YES_NO,
         "intent_ability_required": _YES_NO,
@@ -721,6 +721,8 @@ def _trigger_words(row: Jurisdiction, f: frozenset[str], *, victim_present: bool
         words += " reported by a family member"
     elif "reported_by_third_party" in f and row.communicated_by == "knowledgeable_person":
         words += " reported by a knowledgeable person"
+    elif "reported_by_third_party" in f and row.communicated_by == "any_source":
+        words += " reported by a third party"
     if victim_present:
         words += f" against {_VICTIM_WORDS[row.victim] or 'an identifiable victim'}"
     extras = []

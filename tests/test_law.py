@@ -440,3 +440,11 @@ def test_every_row_gives_a_valid_decision(code, fired):
     assert decision.citations == get_jurisdiction(code).citations
     if not fired:
         assert decision.duty == "not_triggered"
+
+
+def test_third_party_reports_count_where_the_trigger_is_professional_judgment():
+    fired = F("threat_communicated", "serious_violence", "reported_by_third_party")
+    check(decide(get_jurisdiction("NY"), fired), "required", "report_to_authority", "third party")
+    assert get_jurisdiction("NY").communicated_by == "any_source"
+    # The same report does not satisfy Kentucky's "patient has communicated".
+    check(decide(get_jurisdiction("KY"), fired), "not_triggered", "assess_and_document")
