@@ -102,7 +102,7 @@ def report(name: str, rows: list[dict]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["tuning", "heldout", "all"], default=None)
+    parser.add_argument("--split", choices=["tuning", "heldout", "fresh", "all"], default=None)
     parser.add_argument("--repeat", type=int, default=5, help="passes for the throughput run")
     args = parser.parse_args(argv)
     rows = [json.loads(line) for line in PASSAGES.read_text(encoding="utf-8").splitlines()]
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     find_pii("Warm-up builds the analyzer: Dr. Alvarez, 555-0100.")
     build = time.perf_counter() - t0
 
-    splits = [args.split] if args.split else ["tuning", "heldout", "all"]
+    splits = [args.split] if args.split else ["tuning", "heldout", "fresh", "all"]
     for split in splits:
         chosen = rows if split == "all" else [r for r in rows if r["split"] == split]
         report(split, chosen)

@@ -146,7 +146,7 @@ _ROLES = _words(
 # Words that occur capitalised in vignettes and rubrics and are never names on their own.
 _VOCAB = _words(
     """in on at to of for from with by as so my see soon many else long ha mi nu era man
-    lady miss king queen prince princess junior cal rptr app supp
+    lady miss king queen prince princess junior cal rptr app supp true false none null
     glock remington ruger beretta colt winchester sig sauer browning mossberg taurus
     smith wesson walmart costco facebook instagram snapchat tiktok twitter google uber lyft
     amazon xanax adderall zoloft prozac ambien narcan tylenol bible koran quran torah
@@ -211,9 +211,14 @@ _INSTITUTION = _words(
     foundation company corporation inc llc group services service program project park
     high middle elementary academy library mall store market bank hall house home
     memorial medical health community village valley river lake mountain heights hills
-    springs beach island bridge station airport prison jail"""
+    springs beach island bridge station airport prison jail day days eve alert act law
+    award prize test effect rule amendment"""
 )
 
+_PERSON_VERBS = _words(
+    """said says told tells asked asks reported reports threatened texted phoned wrote called
+    was is has had lives lived works worked came went left died"""
+)
 _REPORTING_VERBS = _words(
     "said says told tells asked asks reported reports threatened texted phoned wrote called"
 )
@@ -310,7 +315,9 @@ _CITY_ALONE = re.compile(
     + r")\b(?![-'’]?\w)"
 )
 _ZIP = re.compile(
-    r"(?:\b" + _STATE_RE + r",?\s+|\b(?:zip|ZIP|Zip)(?:\s*code)?\s*:?\s*)(\d{5}(?:-\d{4})?)\b"
+    r"(?:\b"
+    + _STATE_RE
+    + r",?\s+|\b(?:zip|ZIP|Zip)(?:\s*code)?(?:\s+(?:is|was))?\s*:?\s*)(\d{5}(?:-\d{4})?)\b"
 )
 _DATE = re.compile(
     # March 3rd / May 14 / Feb. 21 / June 12, 2023 / March 2024
@@ -328,6 +335,7 @@ _AGE = re.compile(
     r"|\b(?:age[ds]?|aged)\s+(?:9\d|1[0-2]\d)\b"
     r"|\bninety(?:-(?:one|two|three|four|five|six|seven|eight|nine))?[- ]years?[- ]old\b"
     r"|\b(?:in\s+(?:his|her|their)\s+)(?:90s|nineties)\b"
+    r"|(?:(?<=\bturned\s)|(?<=\bturns\s)|(?<=\bturning\s))(?:9\d|1[0-2]\d)\b(?!\s*(?:mg|%|percent))"
     r"|(?:(?<=\bis\s)|(?<=\bwas\s)|(?<=\bnow\s))(?:9\d|1[0-2]\d)(?=\s*(?:[,.;)]|$|years?\b))"
     r"|(?<=,\s)(?:9\d|1[0-2]\d)(?=,)",
     re.IGNORECASE,
@@ -352,14 +360,17 @@ _ID_KEYWORDS = (
     r"|inmate(?:\s+number)?|booking(?:\s+number)?)"
 )
 _ID = re.compile(
-    r"\b" + _ID_KEYWORDS + r"\s*(?:#|:|no\.?|number)?\s*([A-Z]{0,4}-?\d[\dA-Z-]{3,}\d?)\b"
+    r"\b"
+    + _ID_KEYWORDS
+    + r"(?:\s+(?:is|was))?\s*(?:#|:|no\.?|number)?\s*([A-Z]{0,4}-?\d[\dA-Z-]{3,}\d?)\b"
     r"|(?<![\w-])(\d{8,}|\d{3,}-\d{3,}-\d{2,})(?![\w-])",
     re.IGNORECASE,
 )
 _PLATE = re.compile(
-    r"\b(?:license\s+)?(?:plate|plates|tag)(?:\s+(?:number|no\.?|#))?\s*:?\s*"
-    r"((?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]{1,4}[- ]?[A-Z0-9]{2,5})\b",
-    re.IGNORECASE,
+    r"\b(?i:(?:licen[cs]e\s+)?(?:plate|plates|tag)(?:\s+(?:number|no\.?|#))?)"
+    r"(?:\s+(?:is|was|reads))?\s*:?\s*"
+    # upper-case letters and digits, at least one of each: "7KQP142", "BXR-4471", "LMV 3920"
+    r"((?=[A-Z0-9 -]{0,9}\d)(?=[A-Z0-9 -]{0,9}[A-Z])[A-Z0-9]{1,4}[- ]?[A-Z0-9]{2,5})\b"
 )
 
 
@@ -413,7 +424,17 @@ def _is_plausible_date(found: str) -> bool:
 # ---------------------------------------------------------------------------------------
 # Names.
 
-_TOKEN = re.compile(r"[A-Z][a-z]+(?:['’-][A-Z][a-z]+)*(?![\w-])|[A-Z][a-z]*\.?")
+# Capitalised words that start at a word boundary: "Okafor", "McConnell", "O'Brien",
+# "Mary-Kate"; then titles and initials ("Dr", "K."). Never the tail of "DataFrame".
+_TOKEN = re.compile(
+    r"(?<![\w'’-])(?:[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:['’-][A-Z][a-z]+)*|[A-Z]['’][A-Z][a-z]+)"
+    r"(?![\w-])|(?<![\w'’-])[A-Z][a-z]*\.?"
+)
+# Case citations ("Thompson v. County of Alameda") name parties to public decisions.
+_CITATION_SPAN = re.compile(
+    r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*\s+v\.?\s+[A-Z][\w'’.-]*"
+    r"(?:\s+(?:[A-Z][\w'’.-]*|of|the|and|for|&))*"
+)
 _NAME_CUE = re.compile(
     r"\b(?:named|called|calling\s+(?:himself|herself|themself)|goes\s+by|name\s+is|known\s+as"
     r"|nicknamed|signed\s+as)\s+$",
@@ -431,7 +452,9 @@ _MONTH_CONTEXT = re.compile(
     r"from|to|between|before|after)\s+$",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"(?:^|[.!?:;]['\"’”)\]]*\s*|\n\s*|['\"‘“(\[]\s*)$")
+_SENTENCE_END = re.compile(
+    r"(?:^|[.!?:;|#>•]['\"’”)\]*]*\s*|\n\s*|(?:^|\s)[-*]\s+|['\"‘“(\[*]\s*)$"
+)
 
 
 def _is_placeholder_word(word: str) -> bool:
@@ -444,7 +467,11 @@ def _sentence_initial(text: str, start: int) -> bool:
 
 def _name_spans(text: str) -> Iterator[_Span]:
     first_names, last_names = _name_lists()
-    tokens = [m for m in _TOKEN.finditer(text)]
+    tokens = list(_TOKEN.finditer(text))
+    cited = [(m.start(), m.end()) for m in _CITATION_SPAN.finditer(text)]
+    words = re.findall(r"\b[A-Za-z]{4,}\b", text)
+    # In Title Case Text every word is capitalised, so a lone surname-like word means nothing.
+    title_case = len(words) >= 3 and sum(w[0].isupper() for w in words) > 0.6 * len(words)
 
     def word(i: int) -> str:
         return tokens[i].group().rstrip(".")
@@ -548,7 +575,17 @@ def _name_spans(text: str) -> Iterator[_Span]:
                 yield ("NAME", tok.start(), tok.end(), 0.6)
             i += 1
             continue
-        if not is_first and j == i and not initial and len(w) >= 3 and w.upper() in last_names:
+        if any(cs <= tok.start() < ce for cs, ce in cited):
+            i += 1
+            continue
+        if (
+            not is_first
+            and j == i
+            and not initial
+            and not title_case
+            and len(w) >= 3
+            and w.upper() in last_names
+        ):
             # A census surname alone, mid-sentence ("the Okafor case"), unless it is part of
             # a longer proper name ("New York") or a case citation ("Thompson v. County").
             joined = i > 0 and adjacent(i - 1) and tokens[i - 1].group().lower() not in _DETERMINERS
@@ -556,11 +593,15 @@ def _name_spans(text: str) -> Iterator[_Span]:
                 yield ("NAME", tok.start(), tok.end(), 0.5)
             i += 1
             continue
-        if not is_first and j > i and has_surname and not initial:
-            # "... coworker Tomasz Nowak": unknown given name + census surname, mid-sentence.
-            yield ("NAME", tok.start(), tokens[j].end(), 0.6)
-            i = j + 1
-            continue
+        if not is_first and j > i and has_surname:
+            # "... coworker Tomasz Nowak": unknown given name + census surname. At the start
+            # of a sentence ("Tomasz Nowak was ...") only when a person-verb follows.
+            after = text[tokens[j].end() : tokens[j].end() + 14].split(maxsplit=1)
+            verb = bool(after) and after[0].strip(",.;:") in _PERSON_VERBS
+            if not initial or verb or text.startswith(",", tokens[j].end()):
+                yield ("NAME", tok.start(), tokens[j].end(), 0.6)
+                i = j + 1
+                continue
         i += 1
 
 

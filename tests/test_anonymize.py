@@ -225,7 +225,7 @@ def test_labelled_passages_are_consistent() -> None:
     with_pii = sum(1 for r in rows if r["entities"])
     assert 0.4 <= with_pii / len(rows) <= 0.6
     for r in rows:
-        assert r["split"] in ("tuning", "heldout")
+        assert r["split"] in ("tuning", "heldout", "fresh")
         assert r["source"].startswith("written for casekit")
         for e in r["entities"]:
             assert e["entity"] in PLACEHOLDERS
@@ -239,7 +239,7 @@ def test_labelled_passages_recall_and_precision_meet_targets() -> None:
     result = bench.evaluate(rows)
     for entity in ("NAME", "DATE", "PHONE", "EMAIL", "ADDRESS"):
         recall = result["tp_gold"][entity] / result["n_gold"][entity]
-        assert recall >= 0.9, (entity, recall, result["misses"])
+        assert recall >= 0.95, (entity, recall, result["misses"])
     precision = sum(result["tp_pred"].values()) / sum(result["n_pred"].values())
     assert precision >= 0.8, result["false_pos"]
 

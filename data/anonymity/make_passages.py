@@ -215,6 +215,84 @@ CLEAN = [
 ]
 
 
+# A third batch, written after the recognizers were tuned and run once on ``heldout``, in a
+# different voice and with forms not seen before; scored as its own split, ``fresh``.
+FRESH_PII = [
+    "{NAME:Jessica}, a 16-year-old sophomore, told the counselor she wanted her stepdad dead.",
+    "{NAME:Mr. Thompson}'s wife called to say he had taken the pistol from the safe.",
+    "The client's ex, {NAME:Danielle Royce}, lives two doors down from his mother.",
+    "{NAME:Dr. Meera Nair} (supervising psychiatrist) signed the hold on {DATE:Tuesday, March 5}.",
+    "Intake: {NAME:Luis Ortega}, DOB {DATE:11-02-1990}, referred by his PCP.",
+    "He left a voicemail for {NAME:Coach Daniels} saying the team would regret cutting him.",
+    "Her sister {NAME:Beatriz} drove her to the appointment and waited outside.",
+    "The letter was addressed to {ADDRESS:6610 Ridgeview Drive}, {LOCATION:Waco, TX}.",
+    "Contact: {EMAIL:p.hollis@example.com}, {PHONE:(702) 555-0158}.",
+    "He was first seen at the clinic on {DATE:January 8th, 2024}.",
+    "The client is {AGE:ninety-one years old} and lives in assisted living.",
+    "{NAME:Anthony} told the group that {NAME:Mrs. Pruitt} 'deserves what's coming'.",
+    "His foreman, {NAME:Dale Sorensen}, filed a police report after the threat.",
+    "The patient's chart number is {ID_NUMBER:CH-7781204}.",
+    "She posted his address, {ADDRESS:12 Maple Court}, in a public group.",
+    "Police traced the truck, tag {PLATE:LMV 3920}, to his cousin.",
+    "{NAME:Nadia Haddad}, the client's classmate, reported the messages to the dean.",
+    "He grew up in {LOCATION:Chicago} and moved here after the divorce.",
+    "The client's wife {NAME:Colleen} has asked for couples sessions.",
+    "On {DATE:8/30/2023} the client threatened his landlord with a bat.",
+    "Refer questions to {NAME:Ms. Yolanda Price} at {PHONE:555-0127}.",
+    "The client said {NAME:Jerome} has been 'asking for it' since the layoffs.",
+    "He listed {URL:http://example.org/profile/jd88} as his business page.",
+    "Her ZIP code is {ZIP:97205} and she rents a studio.",
+    "The threat was directed at {NAME:Pastor Greene} after Sunday service.",
+    "The client's neighbor, {NAME:Mr. Oyelaran}, installed cameras after the incident.",
+    "{NAME:Keisha Grant} reported that her brother said he would shoot her boyfriend.",
+    "SSN on file: {SSN:000-55-1234}.",
+    "The discharge summary dated {DATE:April 2nd} lists no firearms in the home.",
+    "He texted from {PHONE:602-555-0133} at 2 a.m. saying he was outside her building.",
+    "The client and his girlfriend, {NAME:Amber}, argued about the custody schedule.",
+    "The assault took place near {ADDRESS:3300 S. Grand Avenue}.",
+    "{NAME:Victor Salas} is the manager the client blames for his firing.",
+    "The client, who turned {AGE:95} in the spring, threatened the night nurse.",
+    "Billing account {ID_NUMBER:ACCT-55219} was closed last month.",
+]
+FRESH_CLEAN = [
+    "Client E, a 29-year-old mechanic, says his brother-in-law 'has it coming'.",
+    "The therapist (Dr. Y) asked whether the client still had the rifle.",
+    "Mother and stepfather both attended the family session on Saturday.",
+    "He was prescribed 150 mg of bupropion XL in March.",
+    "The vignette is set in a rural county in Montana.",
+    "Ms. R. reports that her son punched a wall last fall.",
+    "His AUDIT score was 19, suggesting hazardous drinking.",
+    "The client, in his late 70s, lives with his adult daughter.",
+    "On the third visit, the client brought a list of grievances against his boss.",
+    "The teen's Instagram posts mentioned bringing a gun to school.",
+    "Will he act on it? The team could not agree.",
+    "The client said he would 'teach her a lesson' before Memorial Day.",
+    "The duty to warn was codified in California after Tarasoff.",
+    "She took 10 mg of escitalopram and 0.5 mg of clonazepam.",
+    "The client's court date was moved to next month.",
+    "Dialectical Behavior Therapy was recommended by the consulting psychologist.",
+    "The client joined the Navy at 18 and was discharged at 22.",
+    "Grace, the client said, was something his father never showed him.",
+    "A man in the waiting room said someone should 'take care of' the receptionist.",
+    "The client's grandmother raised him in a small town in the South.",
+    "The client reported a 2-year history of panic attacks.",
+    "Page 3 of the intake form was left blank.",
+    "The client said Friday night was when he planned to confront his ex-boyfriend.",
+    "Motivational Interviewing techniques were used in sessions 2 through 5.",
+    "The Safety Planning Intervention was reviewed with the client.",
+    "Patient X's father is a veteran who keeps a revolver in his nightstand.",
+    "In April the school counselor first noticed the drawings.",
+    "The therapist documented the call at 4:15 p.m. and notified her supervisor.",
+    "The client works the night shift at a warehouse and sleeps days.",
+    "Last Thanksgiving, the client's uncle threatened to shoot the family dog.",
+    "She is 62, recently widowed, and angry at her late husband's business partner.",
+    "Her HAM-D score dropped from 24 to 11 over eight weeks.",
+    "The client described the argument as '10 out of 10' intense.",
+    "An Amber Alert was issued, the client said, though he could not recall when.",
+    "The client joked that his mother-in-law was 'the devil', then apologized.",
+]
+
+
 def parse(marked: str) -> tuple[str, list[dict[str, object]]]:
     """Strip ``{ENTITY:text}`` mark-up; return the plain text and its gold spans."""
     parts: list[str] = []
@@ -243,11 +321,12 @@ def build() -> list[dict[str, object]]:
     """All passages, with ids, gold spans and a seeded tuning/heldout split."""
     rng = random.Random(SEED)
     rows: list[dict[str, object]] = []
-    for prefix, group in (("P", WITH_PII), ("C", CLEAN)):
+    for prefix, group in (("P", WITH_PII), ("C", CLEAN), ("FP", FRESH_PII), ("FC", FRESH_CLEAN)):
         order = list(range(len(group)))
         rng.shuffle(order)
         heldout = set(order[: round(0.4 * len(group))])
         for i, marked in enumerate(group):
+            split = "fresh" if prefix.startswith("F") else None
             text, entities = parse(marked)
             for ent in entities:
                 assert text[ent["start"] : ent["end"]] in marked  # type: ignore[index]
@@ -256,7 +335,7 @@ def build() -> list[dict[str, object]]:
                     "id": f"{prefix}{i + 1:03d}",
                     "text": text,
                     "entities": entities,
-                    "split": "heldout" if i in heldout else "tuning",
+                    "split": split or ("heldout" if i in heldout else "tuning"),
                     "source": SOURCE,
                 }
             )
