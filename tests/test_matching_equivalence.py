@@ -1,0 +1,281 @@
+"""The optimised :class:`casekit.matching.Matcher` finds exactly what the frozen reference finds.
+
+``tests/reference_matcher.py`` is the straightforward matcher (every pattern scanned with
+``finditer``); the production matcher may take shortcuts (one trigger scan, anchored matches,
+cached compilation) but must return identical findings: criterion, span, text, sentence and
+every modifier, cancelling or not, in the same order, for ``explain`` on and off and with or
+without structured ``given`` facts. The rubrics are read from ``data/rubrics/`` at test time,
+so a tuned pattern is checked as soon as it lands.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from casekit.matching import Matcher, compile_rubric, sentence_spans
+from casekit.model import Finding
+from casekit.rules import Rubric, load_rubrics, parse_rubric
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reference_matcher import ReferenceMatcher
+from reference_matcher import sentence_spans as reference_sentence_spans
+
+ROOT = Path(__file__).resolve().parents[1]
+RUBRICS = load_rubrics()
+REFERENCES = {r.id: ReferenceMatcher(r) for r in RUBRICS}
+
+
+def _givens(rubric: Rubric) -> list[Mapping[str, bool] | None]:
+    """No facts, plus each required criterion given as true and as false."""
+    required = sorted({req.criterion for c in rubric.criteria for req in c.requires})
+    return [None, *({cid: value} for cid in required for value in (True, False))]
+
+
+GIVENS = {r.id: _givens(r) for r in RUBRICS}
+
+
+def _diff(expected: list[Finding], got: list[Finding]) -> str:
+    lines = []
+    for i in range(max(len(expected), len(got))):
+        e = expected[i] if i < len(expected) else None
+        g = got[i] if i < len(got) else None
+        if e != g:
+            lines.append(f"  [{i}] expected {e!r}\n       got      {g!r}")
+    return "\n".join(lines[:5])
+
+
+def check_same(rubric: Rubric, text: str) -> int:
+    """Assert equal findings for every explain/given combination; return the number of runs."""
+    ref = REFERENCES[rubric.id]
+    fast = compile_rubric(rubric)
+    runs = 0
+    for facts in GIVENS[rubric.id]:
+        for explain in (True, False):
+            expected = ref.find(text, facts, explain=explain)
+            got = fast.find(text, facts, explain=explain)
+            assert got == expected, (
+                f"rubric {rubric.id!r}, explain={explain}, given={facts}, text={text!r}:\n"
+                + _diff(expected, got)
+            )
+            runs += 1
+    return runs
+
+
+def _rubric_examples() -> list[tuple[str, str]]:
+    cases = []
+    for rubric in RUBRICS:
+        for c in rubric.criteria:
+            cases += [(rubric.id, t) for t in (*c.fires, *c.silent)]
+    return cases
+
+
+def _bundled_vignette_texts() -> list[str]:
+    texts = []
+    for path in sorted((ROOT / "data" / "vignettes").glob("*.yaml")):
+        records = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        texts += [r["text"] for r in records if isinstance(r, dict) and "text" in r]
+    return texts
+
+
+EXAMPLES = _rubric_examples()
+VIGNETTES = _bundled_vignette_texts()
+_BY_ID = {r.id: r for r in RUBRICS}
+
+
+def _sentences() -> list[str]:
+    out = [t[s:e] for t in VIGNETTES for s, e in reference_sentence_spans(t)]
+    return out + [t for _, t in EXAMPLES]
+
+
+def _recombinations(n: int, seed: int = 20261127) -> list[str]:
+    rng = random.Random(seed)
+    pool = _sentences()
+    joins = [" ", " ", " ", "\n", "\n\n", "  "]
+    texts = []
+    for _ in range(n):
+        parts = [rng.choice(pool) for _ in range(rng.randint(1, 25))]
+        text = parts[0]
+        for p in parts[1:]:
+            text += rng.choice(joins) + p
+        texts.append(text)
+    return texts
+
+
+RECOMBINED = _recombinations(300)
+
+
+def test_corpora_are_not_empty() -> None:
+    assert len(EXAMPLES) >= 100
+    assert len(VIGNETTES) >= 50
+    assert len(RECOMBINED) == 300
+
+
+@pytest.mark.parametrize(("rubric_id", "text"), EXAMPLES, ids=lambda x: str(x)[:40])
+def test_rubric_example_equivalence(rubric_id: str, text: str) -> None:
+    check_same(_BY_ID[rubric_id], text)
+
+
+def test_bundled_vignettes_equivalence() -> None:
+    runs = sum(check_same(r, t) for r in RUBRICS for t in VIGNETTES)
+    assert runs == len(VIGNETTES) * sum(2 * len(GIVENS[r.id]) for r in RUBRICS)
+
+
+def test_recombined_vignettes_equivalence() -> None:
+    for rubric in RUBRICS:
+        for text in RECOMBINED:
+            check_same(rubric, text)
+
+
+def test_sentence_spans_equivalence() -> None:
+    for text in [*VIGNETTES, *RECOMBINED[:100]]:
+        assert sentence_spans(text) == reference_sentence_spans(text)
+
+
+def test_findings_are_not_trivial() -> None:
+    # Guards the guard: the corpora exercise matches, cancellations and modifiers.
+    ref = REFERENCES["duty_to_protect"]
+    findings = [f for t in RECOMBINED[:50] for f in ref.find(t)]
+    assert len({f.criterion for f in findings}) >= 6
+    assert any(f.cancelled for f in findings)
+    assert any(m.category == "requires" for f in findings for m in f.modifiers)
+    assert any(not m.cancels for f in findings for m in f.modifiers)
+
+
+# ----------------------------------------------------------------------------- property test
+
+
+def _vocabulary() -> list[str]:
+    """Words and phrases the rubrics react to, plus the words around them."""
+    words: set[str] = set()
+    plain = re.compile(r"^[a-z' -]+$")
+    for rubric in RUBRICS:
+        for _, alts in rubric.terms:
+            words.update(a for a in alts if plain.match(a))
+        for cue in rubric.context:
+            words.update(cue.literal)
+        for c in rubric.criteria:
+            for t in (*c.fires, *c.silent):
+                words.update(t.split())
+    return sorted(words)
+
+
+VOCAB = _vocabulary()
+NOISE = [
+    "İstanbul",
+    "ÉCOLE",
+    "straße",
+    "Mr.",
+    "Dr.",
+    "Ms. K.",
+    "e.g.",
+    "3",
+    "24",
+    "’ll",
+    "'d",
+    "—",
+    " - ",
+    ";",
+    ",",
+    '"',
+    "(",
+    ")",
+    "x",
+    "zz",
+    "kill9",
+    "_gun",
+    "gun_",
+    "ex-",
+]
+SEPARATORS = [" ", " ", " ", " ", "  ", "\n", "\n\n", ". ", "! ", "? ", '." ', ", ", "\t"]
+
+token = st.one_of(st.sampled_from(VOCAB), st.sampled_from(NOISE), st.text(max_size=3))
+texts = st.lists(
+    st.tuples(token, st.sampled_from(SEPARATORS), st.booleans()), min_size=0, max_size=60
+).map(lambda parts: "".join((t.capitalize() if up else t) + sep for t, sep, up in parts))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=texts, rubric_index=st.integers(min_value=0, max_value=len(RUBRICS) - 1))
+def test_random_text_equivalence(text: str, rubric_index: int) -> None:
+    check_same(RUBRICS[rubric_index], text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=texts)
+def test_sentence_spans_property(text: str) -> None:
+    assert sentence_spans(text) == reference_sentence_spans(text)
+
+
+# ------------------------------------------------------------------- generic, not hard-coded
+
+
+def test_equivalence_holds_for_a_rubric_the_matcher_has_never_seen() -> None:
+    # Patterns unlike the bundled ones: no leading \b, a leading wildcard, a lookbehind,
+    # an optional first token, alternations of different shapes, and a requirement.
+    data = {
+        "rubric": "toy",
+        "version": "0",
+        "title": "Toy",
+        "terms": {"pet": ["cats?", "dogs?", "hamsters?"]},
+        "context": [
+            {"id": "neg", "category": "negated", "direction": "forward", "literal": ["no", "not"]},
+            {"id": "rx", "category": "historical", "direction": "backward", "pattern": r"ago\b"},
+            {"id": "stop", "category": "terminate", "direction": "terminate", "literal": ["but"]},
+        ],
+        "criteria": [
+            {
+                "id": "pet",
+                "label": "Pet",
+                "description": "d",
+                "match": [r"\b{pet}\b", r"(?<=my )(?:old )?{pet}", r"\w+ly {pet}"],
+                "cancel_on": ["negated"],
+                "examples": {"fires": ["my cat"], "silent": ["no cat"]},
+            },
+            {
+                "id": "food",
+                "label": "Food",
+                "description": "d",
+                "match": [r"(?:fresh )?(?:fish|meat)\b", r"[0-9]+ (?:cans|tins)", r"e?at\b"],
+                "requires": [{"criterion": "pet", "scope": "sentence"}],
+                "examples": {"fires": ["my cat eats fish"], "silent": ["fish"]},
+            },
+        ],
+        "actions": [{"id": "a", "label": "A", "explanation": "e", "appropriate": True}],
+        "rules": [
+            {
+                "id": "r",
+                "default": True,
+                "duty_type": "not_triggered",
+                "action": "a",
+                "explanation": "e",
+            },
+        ],
+    }
+    toy = parse_rubric(data)
+    REFERENCES[toy.id] = ReferenceMatcher(toy)
+    GIVENS[toy.id] = _givens(toy)
+    samples = [
+        "My cat eats fresh fish. No dog ate 3 cans but my old hamster did. Years ago, fish.",
+        "Suddenly cats ate meat; a cat at 12 tins. Heat, meat, eat.",
+        "",
+        "cat",
+        "İ my dogs eat fish",
+    ]
+    for text in samples + RECOMBINED[:20]:
+        check_same(toy, text)
+    assert any(f.criterion == "food" for f in compile_rubric(toy).find(samples[0]))
+
+
+def test_compile_rubric_is_cached_per_rubric_object() -> None:
+    rubric = RUBRICS[0]
+    assert compile_rubric(rubric) is compile_rubric(rubric)
+    assert isinstance(compile_rubric(rubric), Matcher)
