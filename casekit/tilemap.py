@@ -236,8 +236,11 @@ def _colors_for(values: list[str]) -> dict[str, str]:
     return colors
 
 
+_LABELS = {"none_unsettled": "none or unsettled", "not_triggered": "not triggered"}
+
+
 def _label(value: str) -> str:
-    return value.replace("_", " ")
+    return _LABELS.get(value, value.replace("_", " "))
 
 
 def _text_color(rgb: tuple[float, float, float]) -> str:
