@@ -596,8 +596,8 @@ def _name_spans(text: str) -> Iterator[_Span]:
         if not is_first and j > i and has_surname:
             # "... coworker Tomasz Nowak": unknown given name + census surname. At the start
             # of a sentence ("Tomasz Nowak was ...") only when a person-verb follows.
-            after = text[tokens[j].end() : tokens[j].end() + 14].split(maxsplit=1)
-            verb = bool(after) and after[0].strip(",.;:") in _PERSON_VERBS
+            following = text[tokens[j].end() : tokens[j].end() + 14].split(maxsplit=1)
+            verb = bool(following) and following[0].strip(",.;:") in _PERSON_VERBS
             if not initial or verb or text.startswith(",", tokens[j].end()):
                 yield ("NAME", tok.start(), tokens[j].end(), 0.6)
                 i = j + 1
