@@ -1,0 +1,119 @@
+"""CriteriaPanel: why each criterion fired, shown on the vignette's own words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as W
+
+from casekit.model import Assessment, Vignette
+from casekit.rules import Rubric
+from casekit.scoring import score
+from casekit.widgets._common import ErrorBox, resolve_rubric
+from casekit.widgets.render import (
+    STYLE,
+    assessment_html,
+    checklist_html,
+    highlight_html,
+    notice_html,
+    vignette_header_html,
+)
+
+__all__ = ["CriteriaPanel"]
+
+EMPTY = "Choose a case to see which criteria fired and why."
+
+
+class CriteriaPanel(W.VBox):  # type: ignore[misc]
+    """The vignette with its evidence highlighted, a criteria checklist and the decision.
+
+    Parameters
+    ----------
+    vignette : Vignette, optional
+        The case to show; ``None`` shows a prompt until :meth:`show` is called.
+    rubric : Rubric or str, optional
+        Default ``duty_to_protect``.
+    assessment : Assessment, optional
+        A precomputed assessment of ``vignette`` (e.g. from a cache); scored when omitted.
+    jurisdiction : str, optional
+        Overrides the vignette's jurisdiction when scoring.
+
+    Attributes
+    ----------
+    header, text, checklist, decision : ipywidgets.HTML
+        The parts, in display order. ``text.value`` holds the highlighted vignette.
+    assessment : Assessment or None
+        What is shown.
+
+    Examples
+    --------
+    >>> from casekit.model import Vignette
+    >>> panel = CriteriaPanel(Vignette(id="v", text="He will shoot his wife tonight."))
+    >>> panel.assessment.duty
+    'required'
+    """
+
+    def __init__(
+        self,
+        vignette: Vignette | None = None,
+        rubric: Rubric | str | None = None,
+        *,
+        assessment: Assessment | None = None,
+        jurisdiction: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.rubric = resolve_rubric(rubric)
+        self.jurisdiction = jurisdiction
+        self.error = ErrorBox()
+        self.header = W.HTML()
+        self.text = W.HTML(layout=W.Layout(border="1px solid #ccc", padding="4px 8px"))
+        self.checklist = W.HTML()
+        self.decision = W.HTML()
+        self.vignette: Vignette | None = None
+        self.assessment: Assessment | None = None
+        super().__init__(
+            children=[
+                self.error,
+                self.header,
+                W.HTML("<b>Vignette</b> — highlighted words fired a criterion (label after "
+                       "each); struck-through words matched but were not counted."),
+                self.text,
+                W.HTML("<b>Criteria</b>"),
+                self.checklist,
+                W.HTML("<b>Decision</b>"),
+                self.decision,
+            ],
+            **kwargs,
+        )
+        self.add_class("ck-criteria-panel")
+        if vignette is None:
+            self.clear()
+        else:
+            self.show(vignette, assessment)
+
+    def clear(self) -> None:
+        self.vignette = None
+        self.assessment = None
+        self.header.value = STYLE + notice_html(EMPTY)
+        self.text.value = ""
+        self.checklist.value = ""
+        self.decision.value = ""
+
+    def show(
+        self,
+        vignette: Vignette,
+        assessment: Assessment | None = None,
+        rubric: Rubric | None = None,
+    ) -> None:
+        """Display ``vignette`` (scoring it unless ``assessment`` is given)."""
+        if rubric is not None:
+            self.rubric = rubric
+        with self.error.catching():
+            if assessment is None:
+                assessment = score(vignette, self.rubric, jurisdiction=self.jurisdiction)
+            self.vignette = vignette
+            self.assessment = assessment
+            self.header.value = STYLE + vignette_header_html(vignette)
+            self.text.value = highlight_html(vignette.text, assessment.findings, self.rubric)
+            self.checklist.value = checklist_html(assessment, self.rubric)
+            self.decision.value = assessment_html(assessment, self.rubric)
