@@ -175,7 +175,7 @@ def actions_frame(actions: Any) -> pd.DataFrame:
         if "id" not in frame.columns:
             frame = frame.reset_index().rename(columns={frame.index.name or "index": "id"})
     else:
-        rows = []
+        rows: list[dict[str, Any]] = []
         items: Iterable[Any]
         items = actions.items() if isinstance(actions, Mapping) else ((None, a) for a in actions)
         for key, value in items:
@@ -187,7 +187,7 @@ def actions_frame(actions: Any) -> pd.DataFrame:
                 rows.append({"id": key, **dict(value)})
             else:
                 rows.append(
-                    {
+                    {  # a rubric Action or anything shaped like one
                         "id": getattr(value, "id", key),
                         "label": getattr(value, "label", None),
                         "appropriate": getattr(value, "appropriate", True),
@@ -407,14 +407,14 @@ def _report(
 
 def _exclusions_to_problems(report: pd.DataFrame, source: str) -> list[Problem]:
     problems = []
-    for rec in report.itertuples(index=False):
+    for rec in report.to_dict("records"):
         problems.append(
             Problem(
                 file=source,
-                message=str(rec.reason),
-                id=None if pd.isna(rec.respondent_id) else str(rec.respondent_id),
-                field=None if pd.isna(rec.column) else str(rec.column),
-                line=None if pd.isna(rec.row) else int(rec.row),
+                message=str(rec["reason"]),
+                id=None if pd.isna(rec["respondent_id"]) else str(rec["respondent_id"]),
+                field=None if pd.isna(rec["column"]) else str(rec["column"]),
+                line=None if pd.isna(rec["row"]) else int(rec["row"]),
                 kind="exclusion",
             )
         )
@@ -685,14 +685,14 @@ def _check_header(header: list[str], source: str, header_line: int) -> None:
                 Problem(source, ERR_BLANK_HEADER.format(position=position), line=header_line)
             )
     counts = pd.Series([h.strip() for h in header]).value_counts()
-    for name, count in counts[counts > 1].items():
-        if name:
+    for dup, count in counts[counts > 1].to_dict().items():
+        if dup:
             problems.append(
                 Problem(
                     source,
-                    ERR_DUPLICATE_HEADER.format(column=name, count=count),
+                    ERR_DUPLICATE_HEADER.format(column=dup, count=count),
                     line=header_line,
-                    field=str(name),
+                    field=str(dup),
                 )
             )
     if problems:
@@ -1032,5 +1032,6 @@ def _validate(
     clean = clean[[*ordered, "row"]].reset_index(drop=True)
     for col in ordered[3:]:
         if col not in OPTIONAL_LONG:
-            clean[col] = clean[col].astype(str).str.strip().replace("", pd.NA)
+            values = clean[col].astype(str).str.strip()
+            clean[col] = values.where(values != "")
     return clean, report

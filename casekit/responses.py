@@ -215,7 +215,7 @@ def distribution(
     )
     counts.columns.name = "response"
     total = counts.sum(axis=1)
-    long = counts.stack().rename("n").reset_index()
+    long = counts.stack().rename("n").reset_index()  # type: ignore[call-overload]
     long["total"] = np.repeat(total.to_numpy(), len(cats))
     long["share"] = long["n"] / long["total"]
     long["ci_low"], long["ci_high"] = _wilson(long["n"], long["total"], confidence)
@@ -327,7 +327,7 @@ def _rating_matrix(frame: pd.DataFrame, categories: Sequence[str] | None) -> tup
         n_cat = len(cats)
     else:
         lookup = {c: i for i, c in enumerate(categories)}
-        c_codes = frame["response"].map(lookup).fillna(-1).to_numpy(dtype=int)
+        c_codes = np.asarray(frame["response"].map(lookup).fillna(-1), dtype=np.int64)
         n_cat = len(categories)
     matrix = np.full(
         (r_codes.max() + 1 if len(r_codes) else 0, v_codes.max() + 1 if len(v_codes) else 0), -1
@@ -421,7 +421,7 @@ def interrater_agreement(
             )  # fmt: skip
             values = values if isinstance(values, tuple) else (values,)
             for col, val in zip(groups, values, strict=True):
-                res.insert(groups.index(col), col, val)
+                res.insert(groups.index(col), col, [val] * len(res))
             parts.append(res)
         return pd.concat(parts, ignore_index=True)
 
@@ -446,7 +446,7 @@ def interrater_agreement(
                 boot_a[b] = _alpha(counts[idx[b]])
         else:
             idx = rng.integers(0, matrix.shape[0], size=(n_boot, matrix.shape[0]))
-            complete_rows = (matrix >= 0).all(axis=1)
+            complete_rows = np.asarray((matrix >= 0).all(axis=1))
             for b in range(n_boot):
                 sample = matrix[idx[b]]
                 boot_k[b] = _fleiss(sample[complete_rows[idx[b]]], n_cat)
@@ -565,7 +565,11 @@ def compare_groups(
         frame = frame.assign(outcome=frame["response"])
     frame = frame[frame[by].notna()]
     units: Iterable[tuple[str, pd.DataFrame]]
-    units = frame.groupby("vignette_id", sort=True) if per == "vignette" else [("(all)", frame)]
+    units = (
+        [(str(v), sub) for v, sub in frame.groupby("vignette_id", sort=True)]
+        if per == "vignette"
+        else [("(all)", frame)]
+    )
     rows = []
     for unit, sub in units:
         table = pd.crosstab(sub["outcome"], sub[by])

@@ -37,7 +37,10 @@ def write(tmp_path: Path, text: str | bytes, name: str = "r.csv") -> Path:
 
 
 def reasons(table: rt.ResponseTable) -> list[tuple[int, str]]:
-    return [(int(r), str(m)) for r, m in zip(table.excluded["row"], table.excluded["reason"])]
+    return [
+        (int(r), str(m))
+        for r, m in zip(table.excluded["row"], table.excluded["reason"], strict=True)
+    ]
 
 
 # --------------------------------------------------------------------------- long
@@ -344,7 +347,9 @@ def test_actions_frame_accepts_rubric_like_objects() -> None:
 def test_bundled_samples_load_and_match_the_generator() -> None:
     cases = make_responses.load_cases()
     ids = [c["id"] for c in cases]
-    poll = read_responses(RESPONSES / "seminar_poll.csv", vignette_ids=ids, actions=make_responses.ACTIONS)
+    poll = read_responses(
+        RESPONSES / "seminar_poll.csv", vignette_ids=ids, actions=make_responses.ACTIONS
+    )
     assert poll.excluded.empty
     assert poll.data["respondent_id"].nunique() == 30
     assert poll.data["vignette_id"].nunique() == 8
@@ -365,11 +370,13 @@ def test_bundled_samples_load_and_match_the_generator() -> None:
 
 cell = st.one_of(
     st.sampled_from(["warn_and_notify", "hospitalize", "bogus", "", "Hospitalize "]),
-    st.text(alphabet="ab ,\"\n", min_size=1, max_size=6),
+    st.text(alphabet='ab ,"\n', min_size=1, max_size=6),
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     rows=st.lists(
         st.tuples(
@@ -382,7 +389,9 @@ cell = st.one_of(
         max_size=25,
     )
 )
-def test_nothing_is_dropped_silently(tmp_path: Path, rows: list[tuple[str, str, str, bool]]) -> None:
+def test_nothing_is_dropped_silently(
+    tmp_path: Path, rows: list[tuple[str, str, str, bool]]
+) -> None:
     """Every written row is either in data or in the report, at its physical line."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -399,7 +408,9 @@ def test_nothing_is_dropped_silently(tmp_path: Path, rows: list[tuple[str, str, 
     path = write(tmp_path, buf.getvalue(), "prop.csv")
     table = read_responses(path, vignette_ids=VIGNETTES, actions=ACTIONS)
     blank_rows = {
-        ln for ln, (r, v, resp, _) in zip(expected_lines, rows) if not (r + v + resp).strip()
+        ln
+        for ln, (r, v, resp, _) in zip(expected_lines, rows, strict=True)
+        if not (r + v + resp).strip()
     }
     kept = set(table.data["row"])
     reported = set(table.excluded["row"].dropna().astype(int))

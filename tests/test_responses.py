@@ -143,14 +143,18 @@ def frame_of(rows: list[tuple[int, int, str, str]]) -> pd.DataFrame:
 
 @settings(max_examples=60, deadline=None)
 @given(rows=responses_strategy, by_group=st.booleans())
-def test_distribution_shares_sum_to_one(rows: list[tuple[int, int, str, str]], by_group: bool) -> None:
+def test_distribution_shares_sum_to_one(
+    rows: list[tuple[int, int, str, str]], by_group: bool
+) -> None:
     frame = frame_of(rows)
     dist = rs.distribution(frame, by="group" if by_group else None, actions=ACTIONS)
     keys = ["vignette_id", "group"] if by_group else ["vignette_id"]
     sums = dist.groupby(keys)["share"].sum()
     assert np.allclose(sums, 1.0)
     assert (dist.groupby(keys)["n"].sum() == frame.groupby(keys).size()).all()
-    assert ((dist["ci_low"] <= dist["share"] + 1e-12) & (dist["share"] <= dist["ci_high"] + 1e-12)).all()
+    assert (
+        (dist["ci_low"] <= dist["share"] + 1e-12) & (dist["share"] <= dist["ci_high"] + 1e-12)
+    ).all()
     # Every rubric action appears for every vignette, zero counts included.
     assert set(ACTIONS["id"]) <= set(dist["response"])
 
@@ -163,9 +167,7 @@ def test_distribution_shares_sum_to_one(rows: list[tuple[int, int, str, str]], b
     n_raters=st.integers(2, 6),
 )
 def test_identical_raters_agree_perfectly(answers: list[str], n_raters: int) -> None:
-    rows = [
-        (f"r{r}", f"V{v}", answer) for r in range(n_raters) for v, answer in enumerate(answers)
-    ]
+    rows = [(f"r{r}", f"V{v}", answer) for r in range(n_raters) for v, answer in enumerate(answers)]
     frame = pd.DataFrame(rows, columns=["respondent_id", "vignette_id", "response"])
     res = rs.interrater_agreement(frame, n_boot=0).set_index("statistic")["estimate"]
     assert res["fleiss_kappa"] == pytest.approx(1.0)
@@ -350,9 +352,10 @@ def test_fact_effects_recovers_a_known_effect_and_drops_useless_criteria() -> No
     assert rs.NOTE_DROPPED_CONSTANT.format(names="never") in note
     assert rs.NOTE_DROPPED_COLLINEAR.format(names="copy_of_victim") in note
     cross = rs.fact_crosstab(frame, key).set_index(["criterion", "fired"])
-    assert cross.loc[("identifiable_victim", True), "share_protective"] > cross.loc[
-        ("identifiable_victim", False), "share_protective"
-    ]
+    assert (
+        cross.loc[("identifiable_victim", True), "share_protective"]
+        > cross.loc[("identifiable_victim", False), "share_protective"]
+    )
     assert cross.loc[("never", True), "n"] == 0
 
 

@@ -180,13 +180,26 @@ def build_poll(cases: Sequence[dict[str, str]], seed: int = SEED) -> str:
     buf = io.StringIO()
     buf.write(HEADER.format(seed=seed) + "\n")
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["respondent_id", "vignette_id", "response", "confidence", "cohort", "timestamp"])
+    writer.writerow(
+        ["respondent_id", "vignette_id", "response", "confidence", "cohort", "timestamp"]
+    )
     for j, case in enumerate(picked):
         for i in range(n):
             minutes = int(j * 6 + rng.integers(0, 4))
-            when = start + np.timedelta64(minutes, "m") + np.timedelta64(7 * (cohort[i] == COHORTS[1]), "D")  # noqa: E501
+            when = (
+                start
+                + np.timedelta64(minutes, "m")
+                + np.timedelta64(7 * (cohort[i] == COHORTS[1]), "D")
+            )
             writer.writerow(
-                [f"S{i + 1:02d}", case["id"], choice[i, j], int(confidence[i, j]), cohort[i], str(when)]
+                [
+                    f"S{i + 1:02d}",
+                    case["id"],
+                    choice[i, j],
+                    int(confidence[i, j]),
+                    cohort[i],
+                    str(when),
+                ]
             )
     return buf.getvalue()
 
@@ -229,8 +242,10 @@ def build_qualtrics(cases: Sequence[dict[str, str]], seed: int = SEED) -> tuple[
     labels = np.vectorize(lambda a: to_label.get(a, a.replace("_", " ").capitalize()))(choice)
     labels[3, 1] = ""  # a skipped question
     labels[7, 4] = "Not sure"  # a free answer outside the label map
-    meta = ["StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)",
-            "Finished", "RecordedDate", "ResponseId", "DistributionChannel", "UserLanguage"]  # fmt: skip
+    meta = [
+        "StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)",
+        "Finished", "RecordedDate", "ResponseId", "DistributionChannel", "UserLanguage",
+    ]  # fmt: skip
     questions = [f"Q{j + 1}" for j in range(len(picked))]
     buf = io.StringIO()
     buf.write(HEADER.format(seed=seed) + "\n")
