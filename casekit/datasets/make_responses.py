@@ -120,9 +120,11 @@ def load_cases(folder: Path = VIGNETTES) -> list[dict[str, str]]:
 
 
 def _pick(cases: Sequence[dict[str, str]], per_duty: dict[str, int]) -> list[dict[str, str]]:
+    # By id, so vignette files added later (other rubrics' sets) do not shift the choice.
+    ordered = sorted(cases, key=lambda c: c["id"])
     chosen = []
     for duty, n in per_duty.items():
-        chosen += [c for c in cases if c["duty"] == duty][:n]
+        chosen += [c for c in ordered if c["duty"] == duty][:n]
     return sorted(chosen, key=lambda c: c["id"])
 
 
@@ -215,7 +217,10 @@ def _respondents(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarr
 def build_survey(cases: Sequence[dict[str, str]], n: int = 320, seed: int = SEED) -> str:
     """Clinician survey: ``n`` respondents x 16 vignettes, wide CSV text."""
     rng = np.random.default_rng(seed + 1)
-    picked = _pick(cases, {"required": 8, "permitted": 4, "not_triggered": 4})
+    picked = _pick(
+        [c for c in cases if c["id"].startswith("DTP")],
+        {"required": 8, "permitted": 4, "not_triggered": 4},
+    )
     profs, states = _respondents(rng, n)
     choice = _choose(rng, picked, profs)
     choice[rng.random(choice.shape) < 0.01] = ""  # skipped items
