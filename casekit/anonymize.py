@@ -147,6 +147,8 @@ _ROLES = _words(
 _VOCAB = _words(
     """in on at to of for from with by as so my see soon many else long ha mi nu era man
     lady miss king queen prince princess junior cal rptr app supp true false none null
+    everyone someone nobody everybody somebody anyone anybody nothing something later
+    earlier today tonight tomorrow yesterday staff police
     glock remington ruger beretta colt winchester sig sauer browning mossberg taurus
     smith wesson walmart costco facebook instagram snapchat tiktok twitter google uber lyft
     amazon xanax adderall zoloft prozac ambien narcan tylenol bible koran quran torah
@@ -440,6 +442,9 @@ _NAME_CUE = re.compile(
     r"|nicknamed|signed\s+as)\s+$",
     re.IGNORECASE,
 )
+_PERSON_OBJECT = re.compile(
+    r"\b(?:with|told|asked|texted|called|phoned|emailed|messaged)\s+$", re.IGNORECASE
+)
 _DETERMINERS = _words("the a an his her their our my your its this that these those")
 _CITATION = re.compile(r"\s+v\.?\s")
 _SAINT = re.compile(r"\b(?:St\.?|Saint|Ste\.?)\s+$")
@@ -537,7 +542,7 @@ def _name_spans(text: str) -> Iterator[_Span]:
         initial = _sentence_initial(text, tok.start())
         cue = _NAME_CUE.search(before) is not None
         role_m = _ROLE_BEFORE.search(before)
-        role = role_m is not None and role_m.group(1).lower() in _ROLES
+        role = role_m is not None and role_m.group(1).lower() in _ROLES and not title_case
         j = surname_run(i)
         has_surname = (
             j > i
@@ -593,6 +598,17 @@ def _name_spans(text: str) -> Iterator[_Span]:
                 yield ("NAME", tok.start(), tok.end(), 0.5)
             i += 1
             continue
+        if not is_first and j == i and not title_case:
+            # A capitalised word in neither census list ("Priya") is a name when a person-verb
+            # follows it, or, mid-sentence, when it is the object of talking to someone.
+            following = text[tok.end() : tok.end() + 14].split(maxsplit=1)
+            speaks = bool(following) and following[0].strip(",.;:") in _REPORTING_VERBS
+            joined = i > 0 and adjacent(i - 1)
+            addressed = not initial and _PERSON_OBJECT.search(before) is not None
+            if not joined and (speaks or addressed) and w.upper() not in last_names:
+                yield ("NAME", tok.start(), tok.end(), 0.5)
+                i += 1
+                continue
         if not is_first and j > i and has_surname:
             # "... coworker Tomasz Nowak": unknown given name + census surname. At the start
             # of a sentence ("Tomasz Nowak was ...") only when a person-verb follows.

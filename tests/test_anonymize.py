@@ -46,6 +46,10 @@ DETECTED = [
     ("His cousin Dmitri saw the gun.", "NAME", "Dmitri"),
     ("Marcus said he would burn the house down.", "NAME", "Marcus"),
     ("Rose Martinez is the person he named.", "NAME", "Rose Martinez"),
+    ("Later, Priya said she was scared of him.", "NAME", "Priya"),
+    ("He argued with Priya last night.", "NAME", "Priya"),
+    ("Tomasz Nowak was the coworker he named.", "NAME", "Tomasz Nowak"),
+    ("The Okafor family asked for a family session.", "NAME", "Okafor"),
     ("He was seen on March 3rd at the clinic.", "DATE", "March 3rd"),
     ("DOB 04/17/1988 is on the form.", "DATE", "04/17/1988"),
     ("The hearing was on June 12, 2023.", "DATE", "June 12, 2023"),
@@ -100,6 +104,10 @@ CLEAN = [
     "On Christmas Eve he punched his brother; the client lives in Ohio, not California.",
     "The client's Social Security check was late again.",
     "The client was seen at St. Mary's Hospital on a Tuesday afternoon.",
+    "She switched to Lexapro last month and went to Walgreens for it.",
+    "He said he would 'teach her a lesson' before Memorial Day; an Amber Alert went out.",
+    "Under Thompson v. County of Alameda, the victim must be identifiable.",
+    "The Angry Neighbor Across The Hall",
 ]
 
 
