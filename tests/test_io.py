@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import tempfile
@@ -559,6 +560,13 @@ def test_csv_duplicate_columns(tmp_path: Path) -> None:
     ]
 
 
+def test_csv_crlf_line_endings_keep_line_numbers(tmp_path: Path) -> None:
+    path = write(tmp_path, "v.csv", 'id,text\r\nV1,"two\r\nlines"\r\nV2,\r\n')
+    vignettes, problems = check_vignettes(path)
+    assert vignettes[0].text == "two\r\nlines"
+    assert [(p.record, p.line, p.field) for p in problems] == [(1, 4, "text")]
+
+
 # -- JSONL specifics --------------------------------------------------------------------------
 
 
@@ -800,6 +808,19 @@ def test_frame_column_problems() -> None:
 
 def test_empty_frame_gives_no_vignettes() -> None:
     assert frame_to_vignettes(vignettes_to_frame([])) == []
+
+
+def test_reading_restores_the_garbage_collector_state(tmp_path: Path) -> None:
+    assert gc.isenabled()
+    read_vignettes(VALID / "cases.yaml")
+    check_vignettes(DATA / "bad_syntax.yaml")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_vignettes(VALID / "cases.csv")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 # -- speed ------------------------------------------------------------------------------------
