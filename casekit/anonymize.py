@@ -432,11 +432,24 @@ _TOKEN = re.compile(
     r"(?<![\w'’-])(?:[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:['’-][A-Z][a-z]+)*|[A-Z]['’][A-Z][a-z]+)"
     r"(?![\w-])|(?<![\w'’-])[A-Z][a-z]*\.?"
 )
-# Case citations ("Thompson v. County of Alameda") name parties to public decisions.
-_CITATION_SPAN = re.compile(
-    r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*\s+v\.?\s+[A-Z][\w'’.-]*"
-    r"(?:\s+(?:[A-Z][\w'’.-]*|of|the|and|for|&))*"
-)
+# Case citations ("Thompson v. County of Alameda") name parties to public decisions. Found
+# from the " v. " outwards, over a bounded number of words, so long text stays linear.
+_VERSUS = re.compile(r"(?<=\S)\s+v\.?\s+(?=[A-Z])")
+_PARTY_BEFORE = re.compile(r"(?:[A-Z][\w'’.-]*\s+(?:of\s+|the\s+)?){0,5}[A-Z][\w'’.-]*$")
+_PARTY_AFTER = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|of|the|and|for|&)){0,8}")
+
+
+def _citation_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in _VERSUS.finditer(text):
+        window = max(0, m.start() - 80)
+        head = _PARTY_BEFORE.search(text, window, m.start())
+        tail = _PARTY_AFTER.match(text, m.end())
+        start = head.start() if head else m.start()
+        spans.append((start, tail.end() if tail else m.end()))
+    return spans
+
+
 _NAME_CUE = re.compile(
     r"\b(?:named|called|calling\s+(?:himself|herself|themself)|goes\s+by|name\s+is|known\s+as"
     r"|nicknamed|signed\s+as)\s+$",
@@ -473,7 +486,7 @@ def _sentence_initial(text: str, start: int) -> bool:
 def _name_spans(text: str) -> Iterator[_Span]:
     first_names, last_names = _name_lists()
     tokens = list(_TOKEN.finditer(text))
-    cited = [(m.start(), m.end()) for m in _CITATION_SPAN.finditer(text)]
+    cited = _citation_spans(text)
     words = re.findall(r"\b[A-Za-z]{4,}\b", text)
     # In Title Case Text every word is capitalised, so a lone surname-like word means nothing.
     title_case = len(words) >= 3 and sum(w[0].isupper() for w in words) > 0.6 * len(words)
