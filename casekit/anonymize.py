@@ -44,7 +44,7 @@ __all__ = [
     "scrub_vignettes",
 ]
 
-#: Placeholder written by :func:`scrub_text` for each entity type.
+#: Placeholder written by :func:`scrub_text` for each entity type (a fax number is a phone).
 PLACEHOLDERS: dict[str, str] = {
     "NAME": "[NAME]",
     "DATE": "[DATE]",
