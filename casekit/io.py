@@ -675,11 +675,12 @@ def _read_csv(text: str, file: str) -> tuple[list[_Raw], list[Problem]]:
                 )
                 kind = ("ignored",)
             kinds.append(kind)
-        for column in _REQUIRED:
-            if column not in first_seen:
-                message = _MSG_MISSING_COLUMN.format(column=column)
-                problems.append(Problem(file=file, message=message, field=column, line=header_line))
-        if any(p.message.startswith("required column") for p in problems):
+        missing = [column for column in _REQUIRED if column not in first_seen]
+        for column in missing:
+            message = _MSG_MISSING_COLUMN.format(column=column)
+            problems.append(Problem(file=file, message=message, field=column, line=header_line))
+        if missing:
+            # Every row would repeat the same complaint; the column problem covers them all.
             return [], problems
         # Flattened columns are looked up by key when merging with a JSON cell.
         fact_columns = {k[1]: n for k, n in zip(kinds, names, strict=True) if k and k[0] == "facts"}

@@ -681,6 +681,18 @@ def test_write_refuses_unsupported_extensions(tmp_path: Path) -> None:
     assert not (tmp_path / "out.json").exists()
 
 
+BUNDLED = Path(__file__).parents[1] / "data" / "vignettes"
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".csv", ".jsonl"])
+def test_bundled_vignettes_read_cleanly_and_round_trip(tmp_path: Path, suffix: str) -> None:
+    vignettes, problems = check_vignettes(BUNDLED)
+    assert problems == []
+    assert len(vignettes) > 50
+    write_vignettes(vignettes, tmp_path / f"all{suffix}")
+    assert read_vignettes(tmp_path / f"all{suffix}") == vignettes
+
+
 # -- round trip property ----------------------------------------------------------------------
 
 _keys = st.from_regex(r"[A-Za-z0-9_-]{1,10}", fullmatch=True)
