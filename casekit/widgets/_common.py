@@ -35,7 +35,7 @@ def resolve_rubric(rubric: Rubric | str | None) -> Rubric:
     return load_rubric(rubric or "duty_to_protect")
 
 
-class ErrorBox(W.HTML):  # type: ignore[misc]
+class ErrorBox(W.HTML):
     """An HTML box that shows a :class:`CasekitError` message and is empty otherwise."""
 
     def __init__(self, **kwargs: Any) -> None:

@@ -44,7 +44,7 @@ def _sort_value(row: CaseRow, key: str) -> Any:
     return (getattr(row, key), row.id)
 
 
-class CaseExplorer(W.VBox):  # type: ignore[misc]
+class CaseExplorer(W.VBox):
     """Filters, a sortable table of matching cases with counts, and a detail pane.
 
     Parameters
@@ -267,7 +267,9 @@ class CaseExplorer(W.VBox):  # type: ignore[misc]
         head = "".join(f"<th>{c}</th>" for c in TABLE_COLUMNS)
         body = []
         for r in rows:
-            fired = ", ".join(rubric.criterion(c).label for c in rubric.criterion_ids if c in r.fired)
+            fired = ", ".join(
+                rubric.criterion(c).label for c in rubric.criterion_ids if c in r.fired
+            )
             cells = (r.id, r.title, r.jurisdiction, r.difficulty, fired or "—",
                      r.duty.replace("_", " "), r.action)  # fmt: skip
             body.append(

@@ -24,7 +24,7 @@ __all__ = ["CriteriaPanel"]
 EMPTY = "Choose a case to see which criteria fired and why."
 
 
-class CriteriaPanel(W.VBox):  # type: ignore[misc]
+class CriteriaPanel(W.VBox):
     """The vignette with its evidence highlighted, a criteria checklist and the decision.
 
     Parameters
@@ -75,8 +75,10 @@ class CriteriaPanel(W.VBox):  # type: ignore[misc]
             children=[
                 self.error,
                 self.header,
-                W.HTML("<b>Vignette</b> — highlighted words fired a criterion (label after "
-                       "each); struck-through words matched but were not counted."),
+                W.HTML(
+                    "<b>Vignette</b> — highlighted words fired a criterion (label after "
+                    "each); struck-through words matched but were not counted."
+                ),
                 self.text,
                 W.HTML("<b>Criteria</b>"),
                 self.checklist,

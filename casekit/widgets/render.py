@@ -9,6 +9,7 @@ findings are struck through and labelled with the modifier that cancelled them.
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -145,7 +146,7 @@ def highlight_html(text: str, findings: Sequence[Finding], rubric: Rubric | None
     spans = _spans(text, findings)
     cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
     parts: list[str] = ['<div class="ck-text">']
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         covering = [s for s in spans if s.start <= a and s.end >= b]
         segment = _e(text[a:b])
         live = [s for s in covering if not s.cancelled]
@@ -195,7 +196,9 @@ def checklist_html(assessment: Assessment, rubric: Rubric) -> str:
                 evidence.append(f"<s>“{_e(f.text)}”</s> ({_e(_why(f))})")
             else:
                 evidence.append(f"“{_e(f.text)}”")
-        swatch = f'<span class="ck-swatch" style="background:{criterion_colour(c.id, rubric)}"></span>'
+        swatch = (
+            f'<span class="ck-swatch" style="background:{criterion_colour(c.id, rubric)}"></span>'
+        )
         rows.append(
             f'<tr data-criterion="{_e(c.id)}" data-fired="{str(c.id in fired).lower()}">'
             f"<td>{mark}</td><td>{swatch}<b>{_e(c.label)}</b><br><small>{_e(c.description)}"
@@ -242,9 +245,8 @@ def vignette_header_html(vignette: Vignette) -> str:
     if vignette.difficulty:
         meta.append(f"difficulty {_e(vignette.difficulty)}")
     tags = " ".join(f"<code>{_e(t)}</code>" for t in vignette.tags)
-    return (
-        f"<h3>{_e(vignette.title or vignette.id)}</h3><p>{' · '.join(meta)}</p>"
-        + (f"<p>tags: {tags}</p>" if tags else "")
+    return f"<h3>{_e(vignette.title or vignette.id)}</h3><p>{' · '.join(meta)}</p>" + (
+        f"<p>tags: {tags}</p>" if tags else ""
     )
 
 

@@ -1,0 +1,67 @@
+"""The seminar app served by Voilà: explorer, quiz and the room's answers in tabs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as W
+
+from casekit.widgets._common import data_dir
+from casekit.widgets.dashboard import ResponseDashboard
+from casekit.widgets.explorer import CaseExplorer
+from casekit.widgets.quiz import Quiz
+
+__all__ = ["RESPONSES_ENV", "SeminarApp", "responses_path"]
+
+#: Environment variable naming the CSV the seminar's answers go to (shared by every
+#: browser connected to one Voilà server: each page runs its own kernel).
+RESPONSES_ENV = "CASEKIT_RESPONSES"
+DEFAULT_RESPONSES = "seminar_responses.csv"
+TAB_TITLES = ("Explore cases", "Answer a case", "The room's answers")
+
+
+def responses_path() -> Path:
+    """Where seminar answers are written: ``$CASEKIT_RESPONSES`` or ``seminar_responses.csv``."""
+    return Path(os.environ.get(RESPONSES_ENV) or DEFAULT_RESPONSES)
+
+
+class SeminarApp(W.VBox):
+    """Explorer, quiz and response dashboard in a Tab; quiz answers refresh the dashboard.
+
+    Parameters
+    ----------
+    responses : path, optional
+        The shared answers CSV (default :func:`responses_path`).
+    reveal : bool
+        Show feedback immediately (practice) or wait for the instructor's reveal.
+    """
+
+    def __init__(
+        self,
+        responses: str | os.PathLike[str] | None = None,
+        *,
+        reveal: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        path = Path(responses) if responses is not None else responses_path()
+        rubric_cases = data_dir() / "vignettes" / "duty_to_protect.yaml"
+        self.explorer = CaseExplorer()
+        self.quiz = Quiz(rubric_cases, reveal=reveal, save_to=path)
+        self.dashboard = ResponseDashboard(path, vignettes=rubric_cases)
+        self.quiz.on_submit(lambda _: self.dashboard.refresh())
+        self.tabs = W.Tab(children=[self.explorer, self.quiz, self.dashboard])
+        for i, title in enumerate(TAB_TITLES):
+            self.tabs.set_title(i, title)
+        super().__init__(
+            children=[
+                W.HTML(
+                    "<h2>casekit seminar</h2><p>Explore cases and why criteria fire; answer a "
+                    "case; see how the room answered. A teaching aid, not legal advice.</p>"
+                ),
+                self.tabs,
+            ],
+            **kwargs,
+        )
+        self.add_class("ck-seminar-app")
