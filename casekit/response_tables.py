@@ -852,6 +852,17 @@ def _from_wide(
     return long, groups, report
 
 
+def _strip(values: pd.Series) -> pd.Series:
+    """Strip surrounding whitespace, working on the distinct values only.
+
+    Survey columns repeat a few values many times (ids, labels, groups), so this is much
+    faster than a per-element ``str.strip`` over 50,000 rows.
+    """
+    codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=False)
+    stripped = np.asarray([u.strip() for u in uniques.astype(str)], dtype=object)
+    return pd.Series(stripped[codes], index=values.index, dtype=str)
+
+
 def _normalise_label(value: str) -> str:
     return " ".join(re.split(r"[\s_\-]+", str(value).strip().casefold())).strip()
 
@@ -891,7 +902,7 @@ def _validate(
 
     frame = long.copy()
     for col in ("respondent_id", "vignette_id", "response"):
-        frame[col] = frame[col].astype(str).str.strip()
+        frame[col] = _strip(frame[col])
     if lookup is not None:
         # Map unique values only: survey columns repeat a handful of labels many times.
         codes, uniques = pd.factorize(frame["response"])
@@ -900,12 +911,12 @@ def _validate(
     has_conf = "confidence" in frame.columns
     has_time = "timestamp" in frame.columns
     if has_conf:
-        frame["confidence"] = frame["confidence"].astype(str).str.strip()
+        frame["confidence"] = _strip(frame["confidence"])
         conf_num = pd.to_numeric(
             frame["confidence"].where(frame["confidence"] != ""), errors="coerce"
         )
     if has_time:
-        frame["timestamp"] = frame["timestamp"].astype(str).str.strip()
+        frame["timestamp"] = _strip(frame["timestamp"])
         time_val = pd.to_datetime(
             frame["timestamp"].where(frame["timestamp"] != ""), errors="coerce", format="mixed"
         )
@@ -1032,6 +1043,6 @@ def _validate(
     clean = clean[[*ordered, "row"]].reset_index(drop=True)
     for col in ordered[3:]:
         if col not in OPTIONAL_LONG:
-            values = clean[col].astype(str).str.strip()
+            values = _strip(clean[col])
             clean[col] = values.where(values != "")
     return clean, report
