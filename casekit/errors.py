@@ -48,6 +48,8 @@ class Problem:
             if self.id is not None:
                 rec += f" (id {self.id!r})"
             where.append(rec)
+        elif self.id is not None:
+            where.append(f"id {self.id!r}")
         if self.field is not None:
             where.append(f"field {self.field!r}")
         return ": ".join([", ".join(where), self.message])

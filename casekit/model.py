@@ -178,6 +178,8 @@ class Assessment:
     given: Mapping[str, bool] = field(default_factory=dict)
     citations: tuple[str, ...] = ()
     cautions: tuple[str, ...] = ()
+    alternatives: tuple[str, ...] = ()
+    element: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "given", _frozen_mapping(self.given))
@@ -210,6 +212,8 @@ class Assessment:
             ],
             "given": dict(self.given),
             "rationale": self.rationale,
+            "alternatives": list(self.alternatives),
+            "element": self.element,
             "citations": list(self.citations),
             "cautions": list(self.cautions),
         }

@@ -61,6 +61,7 @@ CATEGORIES = (
     "dream",
     "reported",
     "uncertain",
+    "nonspecific",
     "terminate",
     "pseudo",
 )
@@ -422,6 +423,13 @@ class _Checker:
         return value
 
 
+def _label(kind: str, section: str, index: int, raw: object) -> str:
+    """``criterion 'x'`` when the record names its id, else ``criteria[3]``."""
+    if isinstance(raw, Mapping) and isinstance(raw.get("id"), str) and raw["id"]:
+        return f"{kind} {raw['id']!r}"
+    return f"{section}[{index}]"
+
+
 def _kind(value: object) -> str:
     return "null" if value is None else type(value).__name__
 
@@ -456,7 +464,7 @@ def _parse_terms(check: _Checker, raw: object) -> dict[str, tuple[str, ...]]:
 
 
 def _parse_cue(check: _Checker, i: int, raw: object) -> CueRule | None:
-    where = check.where(f"context[{i}]")
+    where = check.where(_label("context rule", "context", i, raw))
     d = check.keys(where, raw, _CUE_KEYS)
     if not d:
         return None
@@ -593,7 +601,7 @@ def literal_pattern(literals: Sequence[str]) -> str:
 
 
 def _parse_criterion(check: _Checker, i: int, raw: object) -> Criterion | None:
-    where = check.where(f"criteria[{i}]")
+    where = check.where(_label("criterion", "criteria", i, raw))
     d = check.keys(where, raw, _CRITERION_KEYS)
     if not d:
         return None
@@ -601,7 +609,7 @@ def _parse_criterion(check: _Checker, i: int, raw: object) -> Criterion | None:
     where = check.where(f"criterion {cid!r}")
     check.ident(where, cid)
     match = check.strings(where, d, "match")
-    if not match and "match" in d:
+    if not match and isinstance(d.get("match"), list):
         check.add(f"{where}: 'match' needs at least one pattern")
     for p in match:
         check.compiles(where, p)
@@ -643,7 +651,7 @@ def _parse_criterion(check: _Checker, i: int, raw: object) -> Criterion | None:
 
 
 def _parse_action(check: _Checker, i: int, raw: object) -> Action | None:
-    where = check.where(f"actions[{i}]")
+    where = check.where(_label("action", "actions", i, raw))
     d = check.keys(where, raw, _ACTION_KEYS)
     if not d:
         return None
@@ -671,7 +679,7 @@ def _parse_action(check: _Checker, i: int, raw: object) -> Action | None:
 
 
 def _parse_rule(check: _Checker, i: int, raw: object) -> DecisionRule | None:
-    where = check.where(f"rules[{i}]")
+    where = check.where(_label("rule", "rules", i, raw))
     d = check.keys(where, raw, _RULE_KEYS)
     if not d:
         return None

@@ -29,7 +29,14 @@ from casekit.rules import Rubric, load_rubric, load_rubrics
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FRAME_COLUMNS", "rationale", "score", "score_all", "score_frame"]
+__all__ = [
+    "FRAME_COLUMNS",
+    "compare_jurisdictions",
+    "rationale",
+    "score",
+    "score_all",
+    "score_frame",
+]
 
 LAW_RUBRIC = "duty_to_protect"
 FRAME_COLUMNS = ("vignette_id", "rubric", "jurisdiction", "duty", "action", "rule")
@@ -124,6 +131,8 @@ def score(
     decision_text = rule.explanation
     citations = list(rub.citations[:1])
     cautions: list[str] = []
+    alternatives: tuple[str, ...] = ()
+    element = ""
 
     if rub.id == LAW_RUBRIC and code != "generic":
         from casekit import law
@@ -134,6 +143,8 @@ def score(
         decision_text = decision.rationale
         citations = list(decision.citations)
         cautions = list(decision.cautions)
+        alternatives = decision.alternatives
+        element = decision.element
 
     text = rationale(rub, vignette, fired, findings, given, duty, action, decision_text, code)
     return Assessment(
@@ -149,6 +160,8 @@ def score(
         given=given,
         citations=tuple(citations),
         cautions=tuple(cautions),
+        alternatives=alternatives,
+        element=element,
     )
 
 
@@ -269,3 +282,42 @@ def score_frame(
     for c in criteria:
         out[c] = out[c].astype("boolean")
     return out
+
+
+def compare_jurisdictions(
+    vignette: Vignette,
+    rubric: Rubric | str | None = None,
+    *,
+    codes: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The same vignette under every jurisdiction: one row per jurisdiction.
+
+    Columns: ``jurisdiction``, ``name``, ``duty``, ``action``, ``alternatives``,
+    ``element`` (what decided it), ``confidence`` (of the law row), ``caution``,
+    ``citation``. ``generic`` (the Tarasoff standard) comes first, then the states and DC
+    by code. Feed the result to :func:`casekit.plots.jurisdiction_map`.
+    """
+    import pandas as pd
+
+    from casekit import law
+
+    table = law.load_jurisdictions()
+    wanted = list(codes) if codes else ["generic", *sorted(c for c in table if c != "generic")]
+    rows = []
+    for code in wanted:
+        a = score(vignette, rubric, jurisdiction=code, explain=False)
+        row = table[a.jurisdiction]
+        rows.append(
+            {
+                "jurisdiction": a.jurisdiction,
+                "name": row.name,
+                "duty": a.duty,
+                "action": a.action,
+                "alternatives": ", ".join(a.alternatives),
+                "element": a.element or a.rule,
+                "confidence": row.confidence,
+                "caution": " ".join(a.cautions),
+                "citation": a.citations[0] if a.citations else "",
+            }
+        )
+    return pd.DataFrame(rows)
