@@ -278,7 +278,7 @@ def read_responses(
         A ``.csv`` (UTF-8, optional BOM, optional leading ``#`` comment lines) or ``.xlsx``.
     layout : {"auto", "long", "wide", "qualtrics"}
         ``auto`` reads a file with an ``{"ImportId": ...}`` third line as Qualtrics, a file
-        with ``respondent_id, vignette_id, response`` columns as long, anything else as wide.
+        with a ``vignette_id`` column as long, anything else as wide.
     vignette_ids : iterable of str, optional
         The known vignette ids. Long files: other ids are excluded. Wide files: the columns
         with these names are the vignettes.
@@ -334,9 +334,9 @@ def read_responses(
     if layout == "auto":
         if is_qualtrics:
             layout = "qualtrics"
-        elif set(REQUIRED_LONG) <= set(header) or (
-            id_column is not None and {"vignette_id", "response"} <= set(header)
-        ):
+        elif "vignette_id" in {h.strip() for h in header}:
+            # A wide file has no vignette_id column; a long file missing another required
+            # column should say so rather than be read as wide.
             layout = "long"
         else:
             layout = "wide"

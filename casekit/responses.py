@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -32,6 +33,7 @@ __all__ = [
     "fact_crosstab",
     "fact_effects",
     "interrater_agreement",
+    "responses_report",
     "rubric_agreement",
     "summarize_responses",
 ]
@@ -66,6 +68,7 @@ ERR_PER = "per must be one of {allowed}; got {per!r}"
 ERR_RESAMPLE = "resample must be 'vignettes' or 'respondents'; got {resample!r}"
 ERR_RATER = "respondent {rater!r} is not in the responses"
 ERR_NO_CRITERIA = "the key frame has no boolean criterion columns"
+ERR_NO_RESPONSES = "{file}: no usable responses ({excluded} row(s) excluded)"
 
 NOTE_FLEISS_COMPLETE = (
     "Fleiss' kappa uses the {n} of {total} respondents who answered every vignette"
@@ -838,5 +841,61 @@ def summarize_responses(
         n_respondents=int(overall["n_respondents"].iloc[0]),
         n_responses=int(overall["n_responses"].iloc[0]),
         agreement_note=str(overall["note"].iloc[0]),
+    )
+    return out
+
+
+def responses_report(
+    responses: str | Path,
+    vignettes: str | Path,
+    *,
+    by: str | None = None,
+    rubric: str = "duty_to_protect",
+) -> pd.DataFrame:
+    """Everything ``casekit responses FILE --vignettes PATH`` prints, as one frame.
+
+    Reads the vignette set (file or folder), scores it with ``rubric`` to get each case's
+    recommended action, reads the response file (any layout :func:`read_responses`
+    understands; responses matched to the rubric's action ids and labels) and returns
+    :func:`summarize_responses`.
+
+    Returns
+    -------
+    DataFrame
+        The :func:`summarize_responses` frame. ``attrs["summary"]`` is a small ordered dict
+        for the command line footer (respondents, responses, excluded rows, Fleiss' kappa,
+        Krippendorff's alpha, and a note when kappa used complete respondents only);
+        ``attrs["excluded"]`` the number of excluded rows and ``attrs["exclusions"]`` the
+        exclusion report as a list of records.
+
+    Raises
+    ------
+    DataFormatError
+        When either file is malformed (names file, line and field).
+    """
+    from casekit.io import read_vignettes, vignettes_to_frame
+    from casekit.response_tables import read_responses
+    from casekit.rules import load_rubric
+    from casekit.scoring import score_frame
+
+    cases = read_vignettes(vignettes)
+    key = score_frame(vignettes_to_frame(cases), [rubric])
+    actions = load_rubric(rubric).actions
+    table = read_responses(responses, vignette_ids=[v.id for v in cases], actions=actions)
+    if table.data.empty:
+        raise CasekitError(ERR_NO_RESPONSES.format(file=responses, excluded=len(table.excluded)))
+    out = summarize_responses(table, key, actions, by=by, rubric=rubric)
+    summary: dict[str, Any] = {
+        "respondents": out.attrs["n_respondents"],
+        "responses": out.attrs["n_responses"],
+        "excluded rows": len(table.excluded),
+        "Fleiss' kappa": round(out.attrs["fleiss_kappa"], 3),
+        "Krippendorff's alpha (nominal)": round(out.attrs["krippendorff_alpha"], 3),
+    }
+    if out.attrs["agreement_note"]:
+        summary["note"] = out.attrs["agreement_note"]
+    excluded = table.excluded.astype(object).where(table.excluded.notna(), None)
+    out.attrs.update(
+        summary=summary, excluded=len(table.excluded), exclusions=excluded.to_dict("records")
     )
     return out
