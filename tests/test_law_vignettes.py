@@ -121,3 +121,28 @@ def test_vignette_jurisdiction_field_is_used():
     v = Vignette(id="v", text=NO_VICTIM, jurisdiction="KY")
     assert score(v).action == "notify_police"
     assert score(v, jurisdiction="generic").action == "emergency_evaluation"
+
+
+# --- the law-element criteria added to the rubric for these states -----------------------
+
+
+def test_new_hampshire_counts_a_serious_threat_to_property():
+    text = "The client said he is going to burn down his landlord's empty barn this weekend."
+    nh = scored(text, "NH", {"threat_communicated", "property_threat"}, {"serious_violence"})
+    assert nh.duty == "required"
+    assert "property" in nh.rationale.lower()
+    ca = score(Vignette(id="v", text=text), jurisdiction="CA")
+    assert ca.duty == "not_triggered"
+
+
+def test_colorado_counts_victims_identified_by_a_place():
+    text = "He said he is going to shoot everyone at the clinic tomorrow; it is where he was fired."
+    co = scored(text, "CO", {"threat_communicated", "serious_violence", "group_or_location_victim"})
+    assert co.duty == "required"
+    assert "location" in co.element or "place" in co.element or "group" in co.element
+
+
+def test_self_harm_is_its_own_criterion_and_never_a_threat_to_others():
+    a = scored("She says she wants to kill herself tonight.", "generic", {"self_harm"},
+               {"threat_communicated", "identifiable_victim"})
+    assert a.duty == "not_triggered"
