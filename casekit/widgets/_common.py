@@ -97,7 +97,9 @@ class AssessmentCache:
         self.vignettes = list(vignettes)
         self._rows: dict[tuple[str, str], list[CaseRow]] = {}
         self._explained: dict[tuple[str, str, int], Assessment] = {}
-        self.scored = 0  # how many vignette scorings ran: tests check filtering adds none
+        # How many scorings ran, for the table rows and the detail pane: filtering adds none.
+        self.rows_scored = 0
+        self.details_scored = 0
 
     @staticmethod
     def _code(jurisdiction: str | None) -> str:
@@ -113,7 +115,7 @@ class AssessmentCache:
             out = []
             for i, v in enumerate(self.vignettes):
                 a = score(v, rubric, jurisdiction=self._jur(code), explain=False)
-                self.scored += 1
+                self.rows_scored += 1
                 out.append(
                     CaseRow(
                         index=i,
@@ -138,7 +140,7 @@ class AssessmentCache:
             self._explained[key] = score(
                 self.vignettes[index], rubric, jurisdiction=self._jur(code)
             )
-            self.scored += 1
+            self.details_scored += 1
         return self._explained[key]
 
 

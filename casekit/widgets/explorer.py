@@ -87,10 +87,18 @@ class CaseExplorer(W.VBox):
         **kwargs: Any,
     ) -> None:
         self.page_size = page_size
-        self._rubrics = {
-            r.id: r for r in (load_rubric(x) if isinstance(x, str) else x for x in rubrics or ())
-        } or {rid: load_rubric(rid) for rid in bundled_rubrics()}
         self.error = ErrorBox()
+        self._rubrics: dict[str, Rubric] = {}
+        broken = []
+        for item in rubrics or bundled_rubrics():
+            try:
+                rub = load_rubric(item) if isinstance(item, str) else item
+            except CasekitError as exc:  # one broken rubric file must not hide the others
+                broken.append(str(exc))
+                continue
+            self._rubrics[rub.id] = rub
+        if not self._rubrics:
+            raise CasekitError("no usable rubric:\n" + "\n".join(broken))
         self.path = W.Text(
             description="Cases file", placeholder="path to a .yaml/.csv/.jsonl file or folder",
             layout=W.Layout(width="32em"),
@@ -156,6 +164,8 @@ class CaseExplorer(W.VBox):
             self.load(vignettes)
         else:
             self.set_vignettes(vignettes)
+        if broken:
+            self.error.show("\n".join(broken))
 
     # -- data ---------------------------------------------------------------------------
 
