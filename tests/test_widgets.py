@@ -332,9 +332,9 @@ def test_quiz_unwritable_path_shows_error(tmp_path: Path, cases: list[Vignette])
 def _answers() -> pd.DataFrame:
     rows = []
     for i in range(6):
-        rows.append(("R%d" % i, "A1", "warn_and_notify" if i < 4 else "maintain_confidentiality",
+        rows.append((f"R{i}", "A1", "warn_and_notify" if i < 4 else "maintain_confidentiality",
                      "x" if i % 2 else "y"))  # fmt: skip
-        rows.append(("R%d" % i, "C3", "emergency_evaluation" if i < 3 else "warn_and_notify",
+        rows.append((f"R{i}", "C3", "emergency_evaluation" if i < 3 else "warn_and_notify",
                      "x" if i % 2 else "y"))  # fmt: skip
     return pd.DataFrame(rows, columns=["respondent_id", "vignette_id", "response", "cohort"])
 
