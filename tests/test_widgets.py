@@ -242,6 +242,15 @@ def test_whatif_facts_and_jurisdiction() -> None:
     assert w.assessment.duty == "permitted" and "law:TX" in w.panel.decision.value
 
 
+def test_whatif_anonymity_check_lists_identifiers() -> None:
+    w = WhatIf(Vignette(id="w", text=THREAT), debounce=0, check_pii=True)
+    assert "no names" in w.pii.value
+    w.text.value = "Dr. Alvarez said on March 3rd that " + THREAT
+    assert "data-entity='NAME'" in w.pii.value and "Dr. Alvarez" in w.pii.value
+    assert "data-entity='DATE'" in w.pii.value
+    assert WhatIf(debounce=0).pii.value == ""  # off by default
+
+
 def test_whatif_lets_other_exceptions_propagate(monkeypatch: pytest.MonkeyPatch) -> None:
     w = WhatIf(Vignette(id="w", text=THREAT), debounce=0)
 

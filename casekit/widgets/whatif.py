@@ -14,7 +14,7 @@ from casekit.widgets._common import Debouncer, ErrorBox, resolve_rubric
 from casekit.widgets.panel import CriteriaPanel
 from casekit.widgets.render import STYLE, _e
 
-__all__ = ["FROM_TEXT", "WhatIf", "changes_html"]
+__all__ = ["FROM_TEXT", "WhatIf", "changes_html", "pii_html"]
 
 #: Fact toggle values: detect from the text, or force the criterion on/off.
 FROM_TEXT, FORCE_ON, FORCE_OFF = "from text", "yes", "no"
@@ -57,6 +57,27 @@ def changes_html(before: Assessment, after: Assessment, rubric: Rubric) -> str:
     )
 
 
+def pii_html(text: str) -> str:
+    """Possible identifiers in ``text``, listed with their type (anonymity check)."""
+    from casekit.anonymize import find_pii
+
+    found = find_pii(text)
+    if not found:
+        return (
+            "<p class='ck-pii ck-on'>✔ Anonymity check: no names, dates, places or numbers "
+            "found.</p>"
+        )
+    items = "".join(
+        f"<li data-entity='{_e(f.entity)}'>{_e(f.entity)}: “{_e(f.text)}” "
+        f"(characters {f.start}–{f.end})</li>"
+        for f in found
+    )
+    return (
+        "<div class='ck-pii ck-caution'><b>⚠ Anonymity check: replace these before sharing "
+        f"the case</b><ul>{items}</ul></div>"
+    )
+
+
 class WhatIf(W.VBox):
     """Edit the text, toggle facts or change jurisdiction; the assessment updates live.
 
@@ -68,6 +89,9 @@ class WhatIf(W.VBox):
     rubric : Rubric or str, optional
     debounce : float
         Seconds of typing pause before rescoring; 0 rescores on every change.
+    check_pii : bool
+        Also list possible identifiers in the text (:func:`casekit.anonymize.find_pii`),
+        for writing new vignettes.
 
     Attributes
     ----------
@@ -77,6 +101,8 @@ class WhatIf(W.VBox):
         Per criterion: ``"from text"``, ``"yes"`` or ``"no"``.
     changes : ipywidgets.HTML
         What changed relative to the original.
+    pii : ipywidgets.HTML
+        Possible identifiers (empty unless ``check_pii``).
     panel : CriteriaPanel
     baseline, assessment : Assessment
     """
@@ -87,6 +113,7 @@ class WhatIf(W.VBox):
         rubric: Rubric | str | None = None,
         *,
         debounce: float = 0.3,
+        check_pii: bool = False,
         **kwargs: Any,
     ) -> None:
         self.rubric = resolve_rubric(rubric)
@@ -114,6 +141,8 @@ class WhatIf(W.VBox):
             rows.append(W.HBox([W.Label(c.label, layout=W.Layout(width="14em")), toggle]))
         self.reset_button = W.Button(description="Reset to original", icon="undo")
         self.changes = W.HTML()
+        self.check_pii = check_pii
+        self.pii = W.HTML()
         self.panel = CriteriaPanel(rubric=self.rubric)
         self._debounce = Debouncer(self.update, debounce)
         self.baseline = score(self.original, self.rubric)
@@ -129,6 +158,7 @@ class WhatIf(W.VBox):
                 ),
                 W.VBox(rows),
                 self.changes,
+                self.pii,
                 self.panel,
             ],
             **kwargs,
@@ -160,6 +190,8 @@ class WhatIf(W.VBox):
             self.assessment = score(vignette, self.rubric)
             self.panel.show(vignette, self.assessment, self.rubric)
             self.changes.value = changes_html(self.baseline, self.assessment, self.rubric)
+            if self.check_pii:
+                self.pii.value = pii_html(vignette.text)
 
     def reset(self) -> None:
         with self.hold_trait_notifications():
