@@ -138,10 +138,23 @@ def _with_key(frame: pd.DataFrame, key: pd.DataFrame) -> pd.DataFrame:
 
 
 def criteria_columns(key: pd.DataFrame) -> list[str]:
-    """The boolean criterion columns of a key frame, in their order."""
-    return [
-        c for c in key.columns if c not in KEY_COLUMNS and pd.api.types.is_bool_dtype(key[c].dtype)
-    ]
+    """The boolean criterion columns of a key frame, in their order.
+
+    Columns that are entirely missing (criteria of another rubric in ``score_frame``
+    output) are left out.
+    """
+
+    def is_flag(col: pd.Series) -> bool:
+        if col.isna().all():
+            return False  # another rubric's criterion (score_frame leaves it <NA>)
+        if pd.api.types.is_bool_dtype(col.dtype):
+            return True
+        # Frames built row by row (e.g. row.to_frame().T) hold bools as objects.
+        values = col.dropna()
+        kinds = values.map(type)
+        return col.dtype == object and len(values) > 0 and bool(kinds.isin([bool, np.bool_]).all())
+
+    return [c for c in key.columns if c not in KEY_COLUMNS and is_flag(key[c])]
 
 
 def _wilson(count: Any, nobs: Any, confidence: float) -> tuple[np.ndarray, np.ndarray]:
@@ -647,7 +660,7 @@ def fact_crosstab(
     _with_key(frame, k)
     chose = _protective(frame, protective)
     rows = []
-    fired_by_row = k[crit].reindex(frame["vignette_id"]).to_numpy(dtype=bool)
+    fired_by_row = k[crit].reindex(frame["vignette_id"]).fillna(False).to_numpy(dtype=bool)
     answered = k.index.isin(frame["vignette_id"].unique())
     for j, name in enumerate(crit):
         for fired in (True, False):
@@ -656,7 +669,9 @@ def fact_crosstab(
                 {
                     "criterion": name,
                     "fired": fired,
-                    "n_vignettes": int(((k[name].to_numpy(dtype=bool) == fired) & answered).sum()),
+                    "n_vignettes": int(
+                        ((k[name].fillna(False).to_numpy(dtype=bool) == fired) & answered).sum()
+                    ),
                     "n": int(sel.sum()),
                     "n_protective": int(chose[sel].sum()),
                 }
@@ -709,7 +724,7 @@ def fact_effects(
         raise CasekitError(ERR_NO_CRITERIA)
     _with_key(frame, k)
     y = _protective(frame, protective).astype(float)
-    x_all = k[crit].reindex(frame["vignette_id"]).to_numpy(dtype=float)
+    x_all = k[crit].reindex(frame["vignette_id"]).fillna(False).to_numpy(dtype=float)
     notes = []
     constant = [c for j, c in enumerate(crit) if np.ptp(x_all[:, j]) == 0]
     if constant:

@@ -389,3 +389,26 @@ def test_summarize_responses_frame_and_attrs() -> None:
         ["V1", "x", 2], ["V1", "y", 2], ["V2", "x", 2], ["V2", "y", 2],
     ]  # fmt: skip
     assert by.loc[0, "top_response"] in {"warn_and_notify", "hospitalize"}
+
+
+def test_criteria_of_other_rubrics_and_object_columns_are_handled() -> None:
+    # score_frame over several rubrics: each row carries every rubric's criteria, <NA>
+    # where the criterion belongs to another rubric.
+    frame, key = fact_data(separate=False)
+    multi = pd.concat(
+        [
+            key.assign(rubric="duty_to_protect", self_harm_intent=pd.NA),
+            key.assign(rubric="self_harm", action="hospitalize", self_harm_intent=True),
+        ],
+        ignore_index=True,
+    )
+    for col in ("identifiable_victim", "imminent", "copy_of_victim", "never", "self_harm_intent"):
+        multi[col] = multi[col].astype("boolean")
+    multi.loc[multi["rubric"] == "self_harm", ["identifiable_victim", "imminent"]] = pd.NA
+    picked = rs._key(multi, "duty_to_protect").reset_index()
+    assert "self_harm_intent" not in rs.criteria_columns(picked)
+    res = rs.fact_effects(frame, multi, rubric="duty_to_protect").set_index("term")
+    assert list(res.index) == ["const", "identifiable_victim", "imminent"]
+    # Built row by row, bools end up in object columns; they still count as criteria.
+    as_object = key.astype(object)
+    assert rs.criteria_columns(as_object) == rs.criteria_columns(key)
