@@ -457,6 +457,8 @@ def _read_csv(
         raise DataFormatError([Problem(source, ERR_ENCODING.format(detail=detail), line=1)])
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    if b"\r" in raw and b"\n" not in raw:
+        raw = raw.replace(b"\r", b"\n")  # classic Mac line ends ("CSV (Macintosh)" in Excel)
     if not raw.strip():
         raise DataFormatError([Problem(source, ERR_EMPTY)])
 
@@ -524,6 +526,7 @@ def _parse_fast(
     header_rec: int,
     bad_lines: dict[int, int],
 ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    full_text = text
     records = np.flatnonzero(non_blank)
     records = records[records > header_rec]
     # Fields per record = commas outside quotes + 1.
@@ -551,8 +554,9 @@ def _parse_fast(
         )
         records = records[fields[records] <= n_header]
     cells = _parse_text(text)
-    if len(cells) != len(records):  # pragma: no cover - defensive; the slow path is exact
-        return _parse_slow(text, int(first_line[header_rec]), bad_lines, n_header)
+    if len(cells) != len(records):
+        # Line ends the byte scan does not count (e.g. bare "\r"): the slow path is exact.
+        return _parse_slow(full_text, int(first_line[header_rec]), bad_lines, n_header)
     lines = first_line[records]
     if bad_lines:
         # A record is bad when any of its physical lines holds a bad byte.

@@ -416,3 +416,26 @@ def test_nothing_is_dropped_silently(
     reported = set(table.excluded["row"].dropna().astype(int))
     assert kept.isdisjoint(reported)
     assert kept | reported == set(expected_lines) - blank_rows
+
+
+def test_id_column_names_the_respondent_column(tmp_path: Path) -> None:
+    long = write(tmp_path, "student,vignette_id,response\nann,V1,hospitalize\n", "long.csv")
+    table = read_responses(long, id_column="student", actions=ACTIONS)
+    assert table.layout == "long"
+    assert table.data["respondent_id"].tolist() == ["ann"]
+    wide = write(tmp_path, "email_hash,V1,V2\nab12,hospitalize,warn_and_notify\n", "wide.csv")
+    table = read_responses(wide, id_column="email_hash", vignette_ids=VIGNETTES)
+    assert table.data["respondent_id"].tolist() == ["ab12", "ab12"]
+    with pytest.raises(DataFormatError) as info:
+        read_responses(wide, vignette_ids=VIGNETTES)
+    assert info.value.problems[0].field == "respondent_id"
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"], ids=["LF", "CRLF", "CR"])
+def test_line_endings_keep_line_numbers(tmp_path: Path, newline: bytes) -> None:
+    lines = [b"respondent_id,vignette_id,response", b"s1,V1,warn_and_notify", b"", b"s2,V1,bogus"]
+    path = write(tmp_path, newline.join(lines) + newline)
+    table = read_responses(path, actions=ACTIONS)
+    assert table.data["row"].tolist() == [2]
+    assert table.data["response"].tolist() == ["warn_and_notify"]
+    assert reasons(table) == [(4, rt.REASON_UNKNOWN_RESPONSE.format(value="bogus"))]
