@@ -411,7 +411,8 @@ def interrater_agreement(
     by : str or list of str, optional
         Compute separately per group.
     categories : sequence of str, optional
-        The response categories (default: those observed).
+        The response categories (default: those observed). Answers outside them are
+        treated as missing.
     n_boot : int
         Bootstrap replicates; 0 skips the intervals.
     resample : {"vignettes", "respondents"}
