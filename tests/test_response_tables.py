@@ -439,3 +439,17 @@ def test_line_endings_keep_line_numbers(tmp_path: Path, newline: bytes) -> None:
     assert table.data["row"].tolist() == [2]
     assert table.data["response"].tolist() == ["warn_and_notify"]
     assert reasons(table) == [(4, rt.REASON_UNKNOWN_RESPONSE.format(value="bogus"))]
+
+
+def test_qualtrics_export_as_downloaded_with_bom_and_no_comment(tmp_path: Path) -> None:
+    lines = (RESPONSES / "sample_qualtrics.csv").read_text().splitlines(keepends=True)
+    raw = "\ufeff" + "".join(lines[1:])  # Qualtrics writes a UTF-8 byte-order mark
+    path = write(tmp_path, raw.encode("utf-8"), "export.csv")
+    mapping = RESPONSES / "sample_qualtrics_mapping.yaml"
+    table = read_responses(path, actions=make_responses.ACTIONS, column_map=mapping)
+    bundled = read_responses(
+        RESPONSES / "sample_qualtrics.csv", actions=make_responses.ACTIONS, column_map=mapping
+    )
+    assert table.layout == "qualtrics"
+    assert table.data["row"].tolist() == (bundled.data["row"] - 1).tolist()
+    assert table.data.drop(columns="row").equals(bundled.data.drop(columns="row"))
