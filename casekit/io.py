@@ -998,7 +998,13 @@ def _represent_str(dumper: yaml.representer.SafeRepresenter, data: str) -> yaml.
         style = '"'
     elif "\n" in data:
         style = "|"
+    elif len(data) > _FOLD_AT:
+        style = ">"
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+# Longer one-line strings are written as folded blocks (">"), wrapped at the dump width.
+_FOLD_AT = 80
 
 
 class _BlockDumper(yaml.SafeDumper):
@@ -1025,7 +1031,7 @@ def _dump_yaml(records: list[dict[str, Any]]) -> str:
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,
-        width=100,
+        width=88,
     )
 
 
@@ -1080,8 +1086,10 @@ def _dump_csv(vignettes: Sequence[Vignette]) -> str:
 def write_vignettes(vignettes: Sequence[Vignette], path: PathLike) -> None:
     """Write vignettes to a YAML, CSV or JSONL file, chosen by the file's extension.
 
-    The output reads back unchanged with :func:`read_vignettes`. YAML is block style with
-    multi-line text as literal blocks and keys in :meth:`Vignette.to_record` order; CSV uses
+    The output reads back unchanged with :func:`read_vignettes`. YAML is block style, keys
+    in :meth:`Vignette.to_record` order, multi-line text as literal blocks (``|``) and long
+    one-line text as folded blocks (``>``), written by a subclass of PyYAML's safe dumper
+    (libyaml's emitter when available); CSV uses
     ``;``-separated ``tags``/``options`` and flattened ``facts.<criterion>`` and
     ``labels.<rubric>.<criterion>`` columns. Files are UTF-8.
 

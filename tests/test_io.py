@@ -610,6 +610,16 @@ def test_yaml_output_is_block_style_in_record_order(tmp_path: Path) -> None:
     assert loaded == EXPECTED_V001.to_record()
 
 
+def test_yaml_output_folds_long_one_line_text(tmp_path: Path) -> None:
+    long = Vignette(id="L1", text=" ".join(["He said he would hurt her tonight."] * 8))
+    path = tmp_path / "out.yaml"
+    write_vignettes([long], path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[2] == "  text: >-"
+    assert len(lines) > 5 and all(len(line) <= 100 for line in lines)
+    assert read_vignettes(path) == [long]
+
+
 def test_csv_output_uses_flattened_columns(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
     write_vignettes(EXPECTED_VALID, path)
@@ -713,13 +723,18 @@ _labels = st.dictionaries(
 )
 
 
+# Long prose made of pieces that stress YAML folding and CSV quoting.
+_PIECES = [" ", "  ", "word", "\t", "é", "\n", "a, b", "-", "#", ": ", "'", '"', "\xa0", "\r\n"]
+_prose = st.lists(st.sampled_from(_PIECES), min_size=20, max_size=120).map("".join)
+
+
 @st.composite
 def vignettes(draw: st.DrawFn) -> Vignette:
     options = draw(st.lists(_words, max_size=3))
     answer = draw(st.none() | (st.sampled_from(options) if options else _words))
     return Vignette(
         id=draw(st.text(min_size=1, max_size=12).map(str.strip).filter(bool)),
-        text=draw(st.text(min_size=1).filter(str.strip)),
+        text=draw((st.text(min_size=1) | _prose).filter(str.strip)),
         title=draw(st.text(max_size=20)),
         jurisdiction=draw(st.sampled_from(sorted(JURISDICTION_CODES))),
         setting=draw(st.text(max_size=10)),
