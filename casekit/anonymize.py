@@ -173,7 +173,10 @@ _VOCAB = _words(
     okay hi hello hey dear thanks please sorry yes no maybe mr mrs ms dr jr sr ii iii
     security insurance medicaid medicare x y z va aa na cps aps er icu ed usa us america
     veteran veterans army navy marine marines air force guard national reserve northern
-    southern eastern western north south east west central midwest person a b c d"""
+    southern eastern western north south east west central midwest person a b c d
+    parkinson parkinson's alzheimer alzheimer's huntington huntington's crohn crohn's
+    asperger asperger's tourette tourette's hodgkin hodgkin's addison addison's cushing
+    cushing's graves gehrig gehrig's korsakoff wernicke lewy down's marfan raynaud"""
 )
 
 # First names in the census lists that are also ordinary English words ("Will", "May",
