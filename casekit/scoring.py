@@ -170,7 +170,8 @@ def _known_elsewhere(criterion: str) -> bool:
 
 
 def _quote(f: Finding) -> str:
-    return f'"{f.text}"'
+    noted = [m.describe() for m in f.modifiers if not m.cancels]
+    return f'"{f.text}"' + (f" [{'; '.join(noted)}]" if noted else "")
 
 
 def rationale(
