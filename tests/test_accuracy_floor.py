@@ -1,0 +1,47 @@
+"""Regression floor: the bundled rubrics keep agreeing with the hand-annotated gold labels.
+
+The honest figures (tuning vs held-out, per criterion) come from ``bench/accuracy.py``; this
+test only stops a rubric edit from silently breaking what the tuning split already gets right.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from casekit.io import read_vignettes
+from casekit.rules import load_rubric
+from casekit.scoring import score
+
+VIGNETTES = read_vignettes("data/vignettes")
+
+
+@pytest.mark.parametrize("rubric_id", ["duty_to_protect"])
+def test_tuning_split_duty_accuracy(rubric_id: str) -> None:
+    rubric = load_rubric(rubric_id)
+    cases = [
+        v
+        for v in VIGNETTES
+        if v.split == "tuning" and "duty" in v.labels.get(rubric_id, {})
+    ]
+    assert len(cases) >= 45
+    wrong = [
+        (v.id, v.labels[rubric_id]["duty"], a.duty)
+        for v in cases
+        if (a := score(v, rubric, jurisdiction="generic")).duty != v.labels[rubric_id]["duty"]
+    ]
+    assert len(wrong) / len(cases) <= 0.08, wrong
+
+
+def test_tuning_split_threat_criterion_f1() -> None:
+    rubric = load_rubric("duty_to_protect")
+    tp = fp = fn = 0
+    for v in VIGNETTES:
+        gold = v.labels.get("duty_to_protect", {})
+        if v.split != "tuning" or "threat_communicated" not in gold:
+            continue
+        pred = "threat_communicated" in score(v, rubric, jurisdiction="generic").fired
+        tp += pred and gold["threat_communicated"]
+        fp += pred and not gold["threat_communicated"]
+        fn += (not pred) and gold["threat_communicated"]
+    f1 = 2 * tp / (2 * tp + fp + fn)
+    assert f1 >= 0.9, (tp, fp, fn)
