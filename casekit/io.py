@@ -28,6 +28,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import gc
 import io
 import json
@@ -298,8 +299,14 @@ def _to_bool(value: Any) -> bool | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_key(key: str) -> bool:
+    # Cached: the same few criterion ids repeat in every record.
+    return _KEY_RE.fullmatch(key) is not None
+
+
 def _valid_key(rec: _Record, where: str, key: Any) -> bool:
-    if isinstance(key, str) and _KEY_RE.fullmatch(key):
+    if isinstance(key, str) and _is_key(key):
         return True
     rec.add(where, _MSG_KEY.format(key=key))
     return False
@@ -383,9 +390,10 @@ def _validate(raw: Mapping[Any, Any], rec: _Record) -> Vignette | None:
         return None
     if id_problem is not None:
         rec.add("id", id_problem)
-    for key in raw:
-        if key not in _FIELD_SET:
-            rec.add(str(key), _MSG_UNKNOWN_FIELD)
+    if not _FIELD_SET.issuperset(raw):
+        for key in raw:
+            if key not in _FIELD_SET:
+                rec.add(str(key), _MSG_UNKNOWN_FIELD)
 
     text = raw.get("text", _MISSING)
     if text is _MISSING:
@@ -691,7 +699,7 @@ def _read_csv(text: str, file: str) -> tuple[list[_Raw], list[Problem]]:
         end = reader.line_num
         for row in reader:
             start, end = end + 1, reader.line_num
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():
                 continue
             rec = _Record(file, len(raws), start)
             if len(row) > len(kinds):
