@@ -183,11 +183,13 @@ class ResponseDashboard(W.VBox):
             known = {"respondent_id", "vignette_id", "response", "confidence", "timestamp", "row"}
             groups += [c for c in self._frame.columns if c not in known]
         previous = set(self.cases.value)
+        # "everything was selected" stays "everything", so new cases appear as answers arrive
+        all_before = previous == set(self.cases.options)
         self._quiet = True  # one render at the end, not one per control update
         try:
             self.cases.options = ids
             kept = tuple(i for i in ids if i in previous)
-            self.cases.value = kept or tuple(ids)
+            self.cases.value = tuple(ids) if all_before or not kept else kept
             if self.group.value not in groups:
                 self.group.value = NO_GROUP
             self.group.options = groups

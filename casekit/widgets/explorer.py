@@ -159,8 +159,10 @@ class CaseExplorer(W.VBox):
         self.case.observe(self._on_case, names="value")
 
         if vignettes is None:
-            vignettes = data_dir() / "vignettes"
-        if isinstance(vignettes, str | os.PathLike):
+            self.load(data_dir() / "vignettes")
+            self.path.value = ""  # the bundled set: leave the box for the user's own file
+            self.path.placeholder = "bundled cases; or a .yaml/.csv/.jsonl file or folder"
+        elif isinstance(vignettes, str | os.PathLike):
             self.load(vignettes)
         else:
             self.set_vignettes(vignettes)

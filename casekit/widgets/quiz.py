@@ -98,7 +98,11 @@ class Quiz(W.VBox):
         self.confidence = W.IntSlider(value=3, min=1, max=5, description="Confidence")
         self.submit = W.Button(description="Submit answer", button_style="primary")
         self.status = W.HTML()
-        self.reveal = W.ToggleButton(value=reveal, description="Reveal answers (instructor)")
+        self.reveal = W.ToggleButton(
+            value=reveal,
+            description="Reveal answers (instructor)",
+            layout=W.Layout(width="16em"),
+        )
         self.feedback = W.HTML()
         self.save_path = W.Text(
             value="quiz_responses.csv", description="Save as", layout=W.Layout(width="28em")
@@ -116,7 +120,10 @@ class Quiz(W.VBox):
         if ask_criteria:
             parts += [
                 W.HTML("<b>Which criteria apply?</b> (optional)"),
-                W.VBox(list(self.criteria.values())),
+                W.GridBox(
+                    list(self.criteria.values()),
+                    layout=W.Layout(grid_template_columns="repeat(3, 18em)"),
+                ),
             ]
         if ask_confidence:
             parts.append(self.confidence)
@@ -296,7 +303,7 @@ class Quiz(W.VBox):
             met = c.id in a.fired
             quotes = [f"“{_e(f.text)}”" for f in a.findings_for(c.id) if not f.cancelled][:2]
             note = ""
-            if mine is not None and mine["criteria"] is not None:
+            if mine is not None and mine["criteria"]:  # only when they ticked some
                 picked = c.id in mine["criteria"]
                 if picked and met:
                     note = " — you spotted it"

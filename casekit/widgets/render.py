@@ -39,6 +39,7 @@ CRITERION_COLOURS: tuple[str, ...] = (
     "#D0CDE8",  # indigo
 )
 CANCELLED_COLOUR = "#E4E4E4"
+SHORT_CUE = 24  # longer cues (e.g. a requirement's description) go in the tooltip only
 
 STYLE = """<style>
 .ck-text{white-space:pre-wrap;line-height:1.9;font-size:15px;max-width:60em}
@@ -81,6 +82,13 @@ def _why(finding: Finding) -> str:
     return "; ".join(m.describe() for m in finding.cancelled_by)
 
 
+def _short_why(finding: Finding) -> str:
+    """The cancelling cues for a label: ``negated: "denies"``; long cues by category only."""
+    return "; ".join(
+        m.describe() if len(m.cue) <= SHORT_CUE else m.category for m in finding.cancelled_by
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Span:
     start: int
@@ -88,6 +96,7 @@ class _Span:
     criterion: str
     cancelled: bool
     why: str
+    short: str
 
 
 def _spans(text: str, findings: Sequence[Finding]) -> list[_Span]:
@@ -96,7 +105,7 @@ def _spans(text: str, findings: Sequence[Finding]) -> list[_Span]:
         if f.given or not (0 <= f.start < f.end <= len(text)):
             continue
         key = (f.criterion, f.start, f.end)
-        span = _Span(f.start, f.end, f.criterion, f.cancelled, _why(f))
+        span = _Span(f.start, f.end, f.criterion, f.cancelled, _why(f), _short_why(f))
         # A live finding of the same criterion on the same words outranks a cancelled one.
         if key not in seen or (seen[key].cancelled and not span.cancelled):
             seen[key] = span
@@ -118,7 +127,8 @@ def _tag(span: _Span, rubric: Rubric | None) -> str:
     if span.cancelled:
         return (
             f'<span class="ck-tag ck-tag-cancelled" data-criterion="{_e(span.criterion)}" '
-            f'title="not counted"><s>{label}</s> not counted — {_e(span.why)}</span>'
+            f'title="not counted: {_e(span.why)}"><s>{label}</s> not counted — '
+            f"{_e(span.short)}</span>"
         )
     colour = criterion_colour(span.criterion, rubric)
     return (

@@ -1,0 +1,197 @@
+"""The seminar app in a real browser: Voilà serves it, Playwright drives Debian's Chromium.
+
+Run with ``pytest -m browser tests/test_browser.py``. Screenshots go to ``screenshots/``
+(git-ignored); ``CASEKIT_DOCS_IMAGES=1`` also refreshes ``docs/img/*.png`` for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import CHROMIUM_ARGS, require_browser, voila_server
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "notebooks" / "seminar_app.ipynb"
+SHOTS = ROOT / "screenshots"
+DOCS_IMG = ROOT / "docs" / "img"
+LOAD_TIMEOUT = 120_000  # ms: kernel start + first scoring of every bundled case
+STEP_TIMEOUT = 30_000
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
+    chromium = require_browser()
+    responses = tmp_path_factory.mktemp("room") / "answers.csv"
+    with voila_server(APP, env={"CASEKIT_RESPONSES": str(responses)}) as url:
+        yield url, chromium, responses
+
+
+@pytest.fixture(scope="module")
+def page(app: tuple[str, Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    url, chromium, _ = app
+    profile = tmp_path_factory.mktemp("chromium-profile")  # fresh --user-data-dir
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(chromium),
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            pg = browser.new_page()
+            pg.goto(url, wait_until="domcontentloaded", timeout=LOAD_TIMEOUT)
+            pg.locator(".ck-seminar-app").wait_for(state="visible", timeout=LOAD_TIMEOUT)
+            yield pg
+        finally:
+            browser.close()
+
+
+def _shot(page: Any, name: str, top: Any, *, docs: str | None = None) -> Path:
+    """Screenshot the viewport with ``top`` scrolled to the top (Voilà scrolls an inner
+    element, so full-page and element screenshots come out cut)."""
+    SHOTS.mkdir(exist_ok=True)
+    top.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    path = SHOTS / name
+    page.screenshot(path=str(path))
+    if docs and os.environ.get("CASEKIT_DOCS_IMAGES") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        _small_png(path, DOCS_IMG / docs)
+    return path
+
+
+def _small_png(source: Path, target: Path, limit: int = 300_000) -> None:
+    """Copy a screenshot, reduced to a 256-colour palette when it is over ``limit`` bytes."""
+    from PIL import Image
+
+    target.write_bytes(source.read_bytes())
+    if target.stat().st_size > limit:
+        with Image.open(source) as img:
+            img.convert("RGB").quantize(colors=256).save(target, optimize=True)
+
+
+def _control(scope: Any, kind: str, label: str) -> Any:
+    """The <select>/<input> of the ipywidgets control whose description is ``label``."""
+    box = scope.locator(f".widget-{kind}").filter(
+        has=scope.page.locator("label", has_text=re.compile(f"^{re.escape(label)}$"))
+    )
+    return box.locator("select, input, textarea").first
+
+
+def _count(explorer: Any) -> int:
+    text = explorer.locator(".ck-counts").inner_text(timeout=STEP_TIMEOUT)
+    match = re.search(r"(\d+) of (\d+) cases match", text)
+    assert match, text
+    return int(match.group(1))
+
+
+def _wait_count_change(explorer: Any, before: int) -> int:
+    for _ in range(100):
+        now = _count(explorer)
+        if now != before:
+            return now
+        explorer.page.wait_for_timeout(100)
+    raise AssertionError(f"case count stayed at {before}")
+
+
+def test_explorer_filter_open_case_and_see_evidence(page: Any) -> None:
+    explorer = page.locator(".ck-case-explorer")
+    total = _count(explorer)
+    assert total >= 50
+
+    _control(explorer, "dropdown", "Duty").select_option("required")
+    required = _wait_count_change(explorer, total)
+    assert 0 < required < total
+
+    search = _control(explorer, "text", "Search")
+    search.fill("pistol")
+    found = _wait_count_change(explorer, required)
+    assert 0 < found < required
+    rows = explorer.locator("table.ck-cases tr[data-id]")
+    assert rows.count() == found
+
+    case = _control(explorer, "dropdown", "Open case")
+    wanted = case.locator("option").nth(found - 1).inner_text()
+    case.select_option(label=wanted)
+    vignette_id = wanted.split()[0]
+    panel = explorer.locator(".ck-criteria-panel")
+    panel.locator("h3 + p code", has_text=vignette_id).wait_for(timeout=STEP_TIMEOUT)
+    marks = panel.locator("mark.ck-hl")
+    marks.first.wait_for(state="visible", timeout=STEP_TIMEOUT)
+    assert marks.count() >= 2
+    labels = panel.locator(".ck-tag").all_inner_texts()
+    assert "Threat communicated" in labels
+    # the highlight is real colour on screen, not just markup
+    image, colour = marks.first.evaluate(
+        "el => [getComputedStyle(el).backgroundImage, getComputedStyle(el).backgroundColor]"
+    )
+    assert "gradient" in image or colour != "rgba(0, 0, 0, 0)"
+    assert "required" in panel.locator(".ck-duty").inner_text()
+    _shot(page, "explorer_evidence.png", panel)
+    page.set_viewport_size({"width": 1280, "height": 1500})
+    _shot(page, "explorer.png", explorer, docs="explorer.png")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def _tab(page: Any, title: str) -> None:
+    page.locator(".lm-TabBar-tab, .p-TabBar-tab", has_text=title).first.click()
+
+
+def _chart_src(dash: Any) -> str | None:
+    img = dash.locator("img")
+    if img.count() == 0:
+        return None
+    src = img.first.get_attribute("src")
+    return src or None  # a blob: URL, new for every new PNG
+
+
+def test_quiz_answer_hidden_then_revealed_and_chart_changes(
+    page: Any, app: tuple[str, Path, Path]
+) -> None:
+    _tab(page, "The room's answers")
+    dash = page.locator(".ck-response-dashboard")
+    dash.wait_for(state="visible", timeout=STEP_TIMEOUT)
+    assert "no such file yet" in dash.inner_text()
+
+    _tab(page, "Answer a case")
+    quiz = page.locator(".ck-quiz")
+    quiz.wait_for(state="visible", timeout=STEP_TIMEOUT)
+    quiz.locator(".widget-radio-box input[type=radio]").first.check()
+    quiz.get_by_role("button", name="Submit answer").click()
+    quiz.get_by_text("Answer recorded").wait_for(timeout=STEP_TIMEOUT)
+    assert "Rubric answer" not in quiz.inner_text()
+
+    _tab(page, "The room's answers")
+    dash.locator(".ck-info", has_text="1 respondents, 1 answers").wait_for(timeout=STEP_TIMEOUT)
+    first = _chart_src(dash)
+    assert first is not None
+
+    _tab(page, "Answer a case")
+    case = _control(quiz, "dropdown", "Case")
+    case.select_option(index=2)
+    quiz.locator(".widget-radio-box input[type=radio]").nth(1).check()
+    quiz.get_by_role("button", name="Submit answer").click()
+    quiz.get_by_role("button", name="Reveal answers (instructor)").click()
+    quiz.locator(".ck-feedback").get_by_text("Rubric answer").wait_for(timeout=STEP_TIMEOUT)
+    assert "Criteria" in quiz.locator(".ck-feedback").inner_text()
+    _shot(page, "quiz.png", quiz)
+
+    _tab(page, "The room's answers")
+    dash.locator(".ck-info", has_text="1 respondents, 2 answers").wait_for(timeout=STEP_TIMEOUT)
+    for _ in range(50):
+        if _chart_src(dash) not in (None, first):
+            break
+        page.wait_for_timeout(100)
+    assert _chart_src(dash) not in (None, first)
+    assert dash.locator(".ck-agreement tr").count() == 3  # header + two cases
+    _shot(page, "responses.png", dash)
+    assert app[2].read_text(encoding="utf-8").count("\n") == 3  # header + two answers
