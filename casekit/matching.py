@@ -16,18 +16,43 @@ requirement is unmet is kept, cancelled by a ``requires`` modifier, so a reader 
 
 Nothing is dropped: every pattern match becomes a :class:`~casekit.model.Finding`, cancelled
 or not.
+
+How matching is kept fast
+-------------------------
+Python's ``re`` has no multi-pattern search, and a pattern that starts with ``\\b`` gets no
+first-character skip: ``finditer`` tries it at every position of the text. Scanning a
+vignette once per criterion and per cue rule that way was most of the cost of scoring. So
+:class:`Matcher` reads each compiled pattern's parse tree and derives the literal text every
+match must start with ("going to", "kill", "his ", with any run of whitespace as one
+symbol). One trie-factored *trigger* regex finds all of those keys in a single scan, and
+``pattern.match(text, pos, endpos)`` runs only at the positions found, skipping positions
+inside the previous match: exactly ``finditer``'s leftmost, non-overlapping result. A
+pattern alternative that may start with anything (``\\w+ is a dead man``) is searched with
+its own regex, and only when a literal every match must contain occurs in the text.
+Patterns the analysis does not understand are searched plainly. ``tests/reference_matcher.py``
+keeps the plain implementation; ``tests/test_matching_equivalence.py`` checks that both give
+identical findings.
 """
 
 from __future__ import annotations
 
 import bisect
 import functools
+import importlib
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from casekit.model import Finding, Modifier
 from casekit.rules import Criterion, CueRule, Rubric, literal_pattern
+
+_sre: Any
+_sre_parse: Any
+try:  # CPython's regex parser, used read-only to derive literal prefixes
+    _sre = importlib.import_module("re._constants")
+    _sre_parse = importlib.import_module("re._parser")
+except ImportError:  # pragma: no cover - other Pythons search every pattern plainly
+    _sre = _sre_parse = None
 
 __all__ = ["Matcher", "compile_rubric", "sentence_spans"]
 
@@ -35,7 +60,10 @@ REQUIRES = "requires"
 
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by whitespace, or at a
 # blank line. Abbreviations and initials ("Ms. K.", "Dr.", "e.g.") are not ends.
-_BOUNDARY = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+|\n[ \t]*\n\s*")
+# Written so that the pattern starts with a character class: re then skips straight to the
+# next . ! ? or newline instead of trying every position. Same matches as
+# r"[.!?][\"'\u201d\u2019)\]]*\s+|\n[ \t]*\n\s*".
+_BOUNDARY = re.compile(r"[.!?\n](?:(?<=[.!?])[\"'\u201d\u2019)\]]*\s+|(?<=\n)[ \t]*\n\s*)")
 _ABBREV = re.compile(
     r"(?:\b(?:mr|mrs|ms|dr|prof|st|jr|sr|vs|etc|approx|no|e\.g|i\.e|a\.m|p\.m)|\b[A-Z])\.$",
     re.IGNORECASE,
@@ -53,12 +81,15 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
-        if text[m.start()] == "." and _ABBREV.search(text, max(0, m.start() - 6), m.start() + 1):
+        dot = m.start()
+        if text[dot] == "." and _ABBREV.search(text, max(0, dot - 6), dot + 1):
             continue
         end = m.end()
         # keep closing punctuation, drop the whitespace
-        stripped = end - (len(m.group()) - len(m.group().rstrip()))
-        if text[start:stripped].strip():
+        stripped = end
+        while stripped > dot and text[stripped - 1].isspace():
+            stripped -= 1
+        if start < stripped and not text[start:stripped].isspace():
             spans.append((start, stripped))
         start = end
     if text[start:].strip():
@@ -66,19 +97,386 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-@dataclass(frozen=True, slots=True)
+# --------------------------------------------------------------------------- pattern analysis
+#
+# A *key* is literal text every match of a pattern starts with, at most _KEY_LEN symbols, in
+# the lower-cased alphabet of the haystack; _WS stands for any run of whitespace. Each key
+# carries whether the pattern asserts a word boundary before it (``\b`` then a word
+# character), which lets the trigger look only at word starts.
+
+_WS = " "
+_KEY_LEN = 12
+_MAX_KEYS = 5000
+_MAX_CLASS = 24
+_WS_RUN = re.compile(r"\s+")
+
+_Entry = tuple[str, bool, bool]  # (key so far, may still grow, word boundary before it)
+
+
+class _Unsupported(Exception):
+    """The pattern uses something the prefix analysis does not model."""
+
+
+def _class_symbols(items: Sequence[tuple[Any, Any]]) -> set[str] | None:
+    symbols: set[str] = set()
+    for op, av in items:
+        if op is _sre.LITERAL:
+            symbols.add(chr(av))
+        elif op is _sre.RANGE and av[1] - av[0] < _MAX_CLASS:
+            symbols.update(chr(c) for c in range(av[0], av[1] + 1))
+        elif op is _sre.CATEGORY and av in (_sre.CATEGORY_SPACE, _sre.CATEGORY_UNI_SPACE):
+            symbols.add(_WS)
+        else:
+            return None
+    symbols = {_WS if c.isspace() else c for c in symbols}
+    return symbols if len(symbols) <= _MAX_CLASS else None
+
+
+def _atom(op: Any, av: Any) -> set[_Entry] | None:
+    """Keys of one parse-tree node; ``None`` when it may start with almost anything."""
+    if op is _sre.LITERAL:
+        ch = chr(av)
+        return {(_WS if ch.isspace() else ch, True, False)}
+    if op is _sre.IN:
+        symbols = _class_symbols(av)
+        return None if symbols is None else {(c, True, False) for c in symbols}
+    if op is _sre.AT:
+        return {("", True, av is _sre.AT_BOUNDARY)}
+    if op is _sre.ASSERT or op is _sre.ASSERT_NOT:
+        return {("", True, False)}
+    if op is _sre.SUBPATTERN:
+        _group, add_flags, _del_flags, sub = av
+        if add_flags & (re.IGNORECASE | re.LOCALE):
+            raise _Unsupported
+        return _sequence(sub.data)
+    if op is _sre.ATOMIC_GROUP:
+        return _sequence(av.data)
+    if op is _sre.BRANCH:
+        out: set[_Entry] = set()
+        for alternative in av[1]:
+            out |= _sequence(alternative.data)
+        return out
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+        low, _high, sub = av
+        inner = _sequence(sub.data)
+        if inner == {(_WS, True, False)}:  # \s+, [ \t]*: the _WS symbol is already a run
+            return {(_WS, True, False)} | ({("", True, False)} if low == 0 else set())
+        # after one repetition the key stops growing: a shorter key is still a valid prefix
+        out = {(key, False, boundary) for key, _, boundary in inner}
+        if low == 0:
+            out.add(("", True, False))
+        return out
+    return None
+
+
+def _sequence(data: Iterable[tuple[Any, Any]]) -> set[_Entry]:
+    out: set[_Entry] = {("", True, False)}
+    for op, av in data:
+        if not any(grows for _, grows, _ in out):
+            break
+        item = _atom(op, av)
+        new = {entry for entry in out if not entry[1]}
+        for key, grows, boundary in out:
+            if not grows:
+                continue
+            if item is None:
+                new.add((key, False, boundary))
+                continue
+            for tail, tail_grows, tail_boundary in item:
+                if tail[:1] == _WS and key[-1:] == _WS:
+                    tail = tail[1:]
+                joined = key + tail
+                starts = boundary or (not key and tail_boundary)
+                if len(joined) >= _KEY_LEN:
+                    new.add((joined[:_KEY_LEN], False, starts))
+                else:
+                    new.add((joined, tail_grows, starts))
+        if len(new) > _MAX_KEYS:
+            raise _Unsupported
+        out = new
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _prefix_keys(pattern: str) -> frozenset[tuple[str, bool]] | None:
+    """``(key, word_start)`` pairs such that every match of ``pattern`` starts with a key.
+
+    ``None`` when there are none to be had: the pattern may match the empty string, may
+    start with a wildcard, or uses flags or constructs the analysis does not model.
+    """
+    if _sre_parse is None:
+        return None
+    try:
+        tree = _sre_parse.parse(pattern)
+        if tree.state.flags & (re.IGNORECASE | re.LOCALE) or tree.getwidth()[0] == 0:
+            return None
+        entries = _sequence(tree.data)
+    except (_Unsupported, RecursionError, AttributeError, TypeError, ValueError):
+        return None
+    if any(not key for key, _, _ in entries):
+        return None
+    return frozenset((key, boundary) for key, _, boundary in entries)
+
+
+def _required_literals(data: Iterable[tuple[Any, Any]]) -> set[str] | None:
+    """Literal strings one of which every match contains (the most selective set found)."""
+    best: set[str] | None = None
+
+    def consider(candidate: set[str] | None) -> None:
+        nonlocal best
+        if not candidate:
+            return
+        score = (min(map(len, candidate)), -len(candidate))
+        if best is None or score > (min(map(len, best)), -len(best)):
+            best = candidate
+
+    run = ""
+    for op, av in data:
+        if op is _sre.LITERAL:
+            run += chr(av)
+            continue
+        consider({run} if run else None)
+        run = ""
+        if op is _sre.SUBPATTERN and not av[1] & (re.IGNORECASE | re.LOCALE):
+            consider(_required_literals(av[3].data))
+        elif op is _sre.ATOMIC_GROUP:
+            consider(_required_literals(av.data))
+        elif op is _sre.BRANCH:
+            options = [_required_literals(alt.data) for alt in av[1]]
+            if all(options):
+                consider(set().union(*options))  # type: ignore[arg-type]
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            consider(_required_literals(av[2].data))
+    consider({run} if run else None)
+    return best
+
+
+@functools.lru_cache(maxsize=1024)
+def _literals_in(pattern: str) -> frozenset[str] | None:
+    try:
+        tree = _sre_parse.parse(pattern)
+        if tree.state.flags & (re.IGNORECASE | re.LOCALE):
+            return None
+        found = _required_literals(tree.data)
+    except (RecursionError, AttributeError, TypeError, ValueError):
+        return None
+    return frozenset(found) if found else None
+
+
+def _trie(keys: Iterable[str]) -> str:
+    """Keys as one regex; longer keys are tried first, so it finds the longest key present."""
+    root: dict[str, Any] = {}
+    for key in keys:
+        node = root
+        for ch in key:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        alts = [
+            (r"\s+" if ch == _WS else re.escape(ch)) + build(child)
+            for ch, child in sorted(node.items())
+            if ch
+        ]
+        if "" in node:
+            alts.append("")
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return build(root)
+
+
+def _dispatch(entries: Mapping[str, set[int]]) -> dict[str, tuple[int, ...]]:
+    """For each key, every search whose own key is a prefix of it (the key matched too)."""
+    table = {}
+    for key in entries:
+        found: set[int] = set()
+        for i in range(1, len(key) + 1):
+            found |= entries.get(key[:i], set())
+        table[key] = tuple(sorted(found))
+    return table
+
+
+_PLAIN, _TRIGGERED, _MIXED = 0, 1, 2
+
+
+class _Search:
+    """How one compiled regex (a criterion's alternation, a cue rule) is searched."""
+
+    __slots__ = ("literals", "match", "mode", "regex", "wild")
+
+    def __init__(
+        self,
+        regex: re.Pattern[str],
+        mode: int,
+        wild: re.Pattern[str] | None = None,
+        literals: frozenset[str] | None = None,
+    ) -> None:
+        self.regex = regex
+        self.match = regex.match
+        self.mode = mode
+        self.wild = wild
+        self.literals = literals
+
+    def finditer(
+        self, haystack: str, candidates: list[int], start: int, end: int
+    ) -> list[re.Match[str]]:
+        """``list(self.regex.finditer(haystack, start, end))``, from trigger candidates."""
+        if self.mode == _PLAIN:
+            return list(self.regex.finditer(haystack, start, end))
+        match = self.match
+        found: list[re.Match[str]] = []
+        i = bisect.bisect_left(candidates, start) if start else 0
+        n = len(candidates)
+        wild = self.wild
+        next_wild = end
+        if wild is not None and (
+            self.literals is None or any(lit in haystack for lit in self.literals)
+        ):
+            m = wild.search(haystack, start, end)
+            next_wild = m.start() if m else end
+        else:
+            wild = None
+        pos = start
+        while True:
+            while i < n and candidates[i] < pos:
+                i += 1
+            p = candidates[i] if i < n else end
+            if wild is not None and next_wild < pos:
+                m = wild.search(haystack, pos, end)
+                next_wild = m.start() if m else end
+            if next_wild < p:
+                p = next_wild
+            if p >= end:
+                return found
+            m = match(haystack, p, end)
+            if m is None:
+                pos = p + 1
+            else:
+                found.append(m)
+                pos = m.end()
+
+
+class _Trigger:
+    """One scan of the text that finds every key of every triggered search."""
+
+    __slots__ = ("anywhere", "anywhere_table", "at_word", "at_word_table", "merge", "size")
+
+    def __init__(self, keys: Sequence[frozenset[tuple[str, bool]] | None]) -> None:
+        at_word: dict[str, set[int]] = {}
+        anywhere: dict[str, set[int]] = {}
+        for i, entries in enumerate(keys):
+            for key, boundary in entries or ():
+                word_start = boundary and bool(re.match(r"\w", key[0]))
+                (at_word if word_start else anywhere).setdefault(key, set()).add(i)
+        self.size = len(keys)
+        # Word-start keys: scan " " + text for a non-word character followed by a key.
+        self.at_word = re.compile(r"\W(?=(" + _trie(at_word) + "))") if at_word else None
+        self.at_word_table = _dispatch(at_word)
+        # Other keys: a class of their first symbols (so re skips to them), then the rest of
+        # the key in a lookahead: only the first symbol is consumed, so keys that overlap
+        # are all found.
+        heads: dict[str, list[str]] = {}
+        for key in anywhere:
+            heads.setdefault(key[0], []).append(key[1:])
+        first = "".join(r"\s" if h == _WS else re.escape(h) for h in sorted(heads))
+        parts = []
+        for head, tails in sorted(heads.items()):
+            if head == _WS:
+                parts.append(r"(?<=\s)(?=(\s*" + _trie(tails) + "))")
+            else:
+                parts.append("(?<=" + re.escape(head) + ")(?=(" + _trie(tails) + "))")
+        self.anywhere = re.compile(f"[{first}](?:{'|'.join(parts)})") if parts else None
+        self.anywhere_table = _dispatch(anywhere)
+        both = {i for ids in at_word.values() for i in ids} & {
+            i for ids in anywhere.values() for i in ids
+        }
+        self.merge = tuple(sorted(both))
+
+    def candidates(self, haystack: str) -> list[list[int]]:
+        """Per search, the sorted positions where one of its keys occurs."""
+        found: list[list[int]] = [[] for _ in range(self.size)]
+        if self.at_word is not None:
+            table = self.at_word_table
+            for m in self.at_word.finditer(" " + haystack):
+                key = m.group(1)
+                ids = table.get(key)
+                if ids is None:
+                    ids = table[_WS_RUN.sub(_WS, key)]
+                p = m.start()
+                for i in ids:
+                    found[i].append(p)
+        if self.anywhere is not None:
+            table = self.anywhere_table
+            for m in self.anywhere.finditer(haystack):
+                p = m.start()
+                key = haystack[p : m.end(m.lastindex or 0)]
+                ids = table.get(key)
+                if ids is None:
+                    ids = table[_WS_RUN.sub(_WS, key)]
+                for i in ids:
+                    found[i].append(p)
+            for i in self.merge:
+                found[i].sort()
+        return found
+
+
+@functools.lru_cache(maxsize=64)
+def _trigger(keys: tuple[frozenset[tuple[str, bool]] | None, ...]) -> _Trigger:
+    return _Trigger(keys)
+
+
+def _plan(alternatives: Sequence[str], flags: int = 0) -> tuple[_Search, frozenset | None]:
+    """A search for the alternation of ``alternatives`` (in that order), and its keys."""
+    regex = re.compile("|".join(f"(?:{p})" for p in alternatives), flags)
+    if flags or len(alternatives) == 0:
+        return _Search(regex, _PLAIN), None
+    keyed: set[tuple[str, bool]] = set()
+    wild = []
+    for p in alternatives:
+        keys = _prefix_keys(p)
+        if keys is None:
+            if _sre_parse is None or _min_width(p) == 0:
+                return _Search(regex, _PLAIN), None
+            wild.append(p)
+        else:
+            keyed |= keys
+    if not keyed:
+        return _Search(regex, _PLAIN), None
+    if not wild:
+        return _Search(regex, _TRIGGERED), frozenset(keyed)
+    wild_regex = re.compile("|".join(f"(?:{p})" for p in wild))
+    literals = _literals_in(wild_regex.pattern)
+    return _Search(regex, _MIXED, wild_regex, literals), frozenset(keyed)
+
+
+def _min_width(pattern: str) -> int:
+    try:
+        return int(_sre_parse.parse(pattern).getwidth()[0])
+    except Exception:  # unknown internals: treat as possibly empty
+        return 0
+
+
+# --------------------------------------------------------------------------- the matcher
+
+
 class _Cue:
-    rule: CueRule
-    start: int
-    end: int
-    text: str
+    __slots__ = ("end", "rule", "start", "text")
+
+    def __init__(self, rule: CueRule, start: int, end: int, text: str) -> None:
+        self.rule = rule
+        self.start = start
+        self.end = end
+        self.text = text
 
 
-@dataclass(frozen=True, slots=True)
 class _Target:
-    criterion: Criterion
-    regex: re.Pattern[str]
-    cancel_on: frozenset[str]
+    __slots__ = ("cancel_on", "criterion", "regex", "search")
+
+    def __init__(self, criterion: Criterion, search: _Search, cancel_on: frozenset[str]) -> None:
+        self.criterion = criterion
+        self.search = search
+        self.regex = search.regex
+        self.cancel_on = cancel_on
 
 
 def _cue_priority(rule: CueRule) -> tuple[int, int, str]:
@@ -88,52 +486,54 @@ def _cue_priority(rule: CueRule) -> tuple[int, int, str]:
     return (0 if rule.direction == "pseudo" else 1, -len(rule.pattern), rule.id)
 
 
-def _alternation(patterns: Sequence[str]) -> str:
-    return "|".join(f"(?:{p})" for p in sorted(set(patterns), key=lambda p: (-len(p), p)))
+def _alternatives(patterns: Sequence[str]) -> list[str]:
+    return sorted(set(patterns), key=lambda p: (-len(p), p))
 
 
 class Matcher:
     """A rubric compiled for matching. Build once (see :func:`compile_rubric`), reuse."""
 
-    def __init__(self, rubric: Rubric) -> None:
+    def __init__(self, rubric: Rubric, *, _flags: int = 0) -> None:
         self.rubric = rubric
+        self._flags = _flags
         ordered = _topological(rubric.criteria)
-        self._alternations = [_alternation([rubric.expand(p) for p in c.match]) for c in ordered]
-        self.targets = tuple(
-            _Target(c, re.compile(alt), frozenset(c.cancel_on))
-            for c, alt in zip(ordered, self._alternations, strict=True)
-        )
+        keys: list[frozenset[tuple[str, bool]] | None] = []
+        targets = []
+        for c in ordered:
+            search, k = _plan(_alternatives([rubric.expand(p) for p in c.match]), _flags)
+            targets.append(_Target(c, search, frozenset(c.cancel_on)))
+            keys.append(k)
+        self.targets = tuple(targets)
         # Literal cues share one alternation without groups; the matched words look up their
-        # rules in a dict. Regex cues each get their own pattern. Both keep the C matcher's
-        # fast first-character skip, which named groups and IGNORECASE would defeat.
+        # rules in a dict. Regex cues each get their own pattern.
         rules = sorted(rubric.context, key=_cue_priority)
         self.literal_rules: dict[str, list[CueRule]] = {}
         for rule in rules:
             for lit in rule.literal:
                 self.literal_rules.setdefault(_norm(lit), []).append(rule)
-        self.literal_regex = (
-            re.compile(literal_pattern(list(self.literal_rules))) if self.literal_rules else None
-        )
-        self.pattern_rules = tuple(
-            (rule, re.compile(rubric.expand(rule.pattern))) for rule in rules if not rule.literal
-        )
+        self.literal_search: _Search | None = None
+        if self.literal_rules:
+            self.literal_search, k = _plan([literal_pattern(list(self.literal_rules))], _flags)
+            keys.append(k)
+        self.pattern_rules: tuple[tuple[CueRule, _Search], ...] = ()
+        for rule in rules:
+            if not rule.literal:
+                search, k = _plan([rubric.expand(rule.pattern)], _flags)
+                self.pattern_rules += ((rule, search),)
+                keys.append(k)
+        self._trigger = _trigger(tuple(keys)) if any(k for k in keys) else None
+        self._twin: Matcher | None = None
+
+    @property
+    def literal_regex(self) -> re.Pattern[str] | None:
+        """The one regex of every literal cue (``None`` when the rubric has none)."""
+        return self.literal_search.regex if self.literal_search else None
 
     def _ignorecase(self) -> Matcher:
         """A twin compiled with IGNORECASE, for the rare text whose lower() changes length."""
-        twin = object.__new__(Matcher)
-        twin.rubric = self.rubric
-        twin.targets = tuple(
-            _Target(t.criterion, re.compile(alt, re.IGNORECASE), t.cancel_on)
-            for t, alt in zip(self.targets, self._alternations, strict=True)
-        )
-        twin.literal_rules = self.literal_rules
-        twin.literal_regex = (
-            re.compile(self.literal_regex.pattern, re.IGNORECASE) if self.literal_regex else None
-        )
-        twin.pattern_rules = tuple(
-            (rule, re.compile(rx.pattern, re.IGNORECASE)) for rule, rx in self.pattern_rules
-        )
-        return twin
+        if self._twin is None:
+            self._twin = Matcher(self.rubric, _flags=re.IGNORECASE)
+        return self._twin
 
     # ------------------------------------------------------------------ public
     def find(
@@ -160,63 +560,93 @@ class Matcher:
     ) -> list[Finding]:
         spans = sentence_spans(text) or [(0, len(text))]
         starts = [s for s, _ in spans]
-        cues = self._cues(text, haystack)
-        cues_by_sentence: dict[int, list[_Cue]] = {}
-        for cue in cues:
-            cues_by_sentence.setdefault(_index(starts, cue.start), []).append(cue)
+        n_sentences = len(spans)
+        size = len(haystack)
+        candidates = self._trigger.candidates(haystack) if self._trigger is not None else None
+        cues_by_sentence: dict[int, list[_Cue]] | None = None
 
         by_criterion: dict[str, list[tuple[int, Finding]]] = {}
-        for target in self.targets:
-            allowed = _allowed_sentences(target.criterion, len(spans), by_criterion, given)
+        for t, target in enumerate(self.targets):
+            criterion = target.criterion
+            allowed = _allowed_sentences(criterion, n_sentences, by_criterion, given)
             if explain or allowed is None:
-                windows = [(0, len(haystack))]
+                windows = [(0, size)]
+            elif not allowed:
+                by_criterion[criterion.id] = []
+                continue
             else:
                 windows = _windows(spans, allowed)
+            cand = candidates[t] if candidates is not None else []
             found: list[tuple[int, Finding]] = []
             for w_start, w_end in windows:
-                for m in target.regex.finditer(haystack, w_start, w_end):
-                    if m.end() == m.start():
+                for m in target.search.finditer(haystack, cand, w_start, w_end):
+                    m_start, m_end = m.span()
+                    if m_end == m_start:
                         continue
-                    si = _index(starts, m.start())
+                    si = _index(starts, m_start)
                     s_start, s_end = spans[si]
-                    mods = self._modifiers(
-                        text,
-                        target,
-                        m.start(),
-                        m.end(),
-                        s_start,
-                        s_end,
-                        cues_by_sentence.get(si, []),
+                    if cues_by_sentence is None:
+                        cues_by_sentence = self._cues_by_sentence(
+                            text, haystack, candidates, starts
+                        )
+                    cues = cues_by_sentence.get(si)
+                    mods = (
+                        self._modifiers(text, target, m_start, m_end, s_start, s_end, cues)
+                        if cues
+                        else []
                     )
                     if allowed is not None and si not in allowed:
-                        mods.extend(_unmet(target.criterion, si, len(spans), by_criterion, given))
+                        mods.extend(_unmet(criterion, si, n_sentences, by_criterion, given))
                     found.append(
                         (
                             si,
                             Finding(
-                                criterion=target.criterion.id,
-                                text=text[m.start() : m.end()],
-                                start=m.start(),
-                                end=m.end(),
+                                criterion=criterion.id,
+                                text=text[m_start:m_end],
+                                start=m_start,
+                                end=m_end,
                                 sentence=text[s_start:s_end],
                                 modifiers=tuple(mods),
                             ),
                         )
                     )
-            by_criterion[target.criterion.id] = found
+            by_criterion[criterion.id] = found
         return [f for c in self.rubric.criteria for _, f in by_criterion.get(c.id, [])]
 
     # ----------------------------------------------------------------- helpers
-    def _cues(self, text: str, haystack: str) -> list[_Cue]:
+    def _cues_by_sentence(
+        self,
+        text: str,
+        haystack: str,
+        candidates: list[list[int]] | None,
+        starts: list[int],
+    ) -> dict[int, list[_Cue]]:
+        by_sentence: dict[int, list[_Cue]] = {}
+        for cue in self._cues(text, haystack, candidates):
+            by_sentence.setdefault(_index(starts, cue.start), []).append(cue)
+        return by_sentence
+
+    def _cues(
+        self, text: str, haystack: str, candidates: list[list[int]] | None = None
+    ) -> list[_Cue]:
         cues: list[_Cue] = []
-        if self.literal_regex is not None:
-            for m in self.literal_regex.finditer(haystack):
-                for rule in self.literal_rules[_norm(m.group())]:
-                    cues.append(_Cue(rule, m.start(), m.end(), text[m.start() : m.end()]))
-        for rule, rx in self.pattern_rules:
-            for m in rx.finditer(haystack):
-                if m.end() > m.start():
-                    cues.append(_Cue(rule, m.start(), m.end(), text[m.start() : m.end()]))
+        slot = len(self.targets)
+        size = len(haystack)
+        if self.literal_search is not None:
+            cand = candidates[slot] if candidates is not None else []
+            slot += 1
+            literal_rules = self.literal_rules
+            for m in self.literal_search.finditer(haystack, cand, 0, size):
+                start, end = m.span()
+                for rule in literal_rules[_norm(m.group())]:
+                    cues.append(_Cue(rule, start, end, text[start:end]))
+        for rule, search in self.pattern_rules:
+            cand = candidates[slot] if candidates is not None else []
+            slot += 1
+            for m in search.finditer(haystack, cand, 0, size):
+                start, end = m.span()
+                if end > start:
+                    cues.append(_Cue(rule, start, end, text[start:end]))
         # A pseudo cue ("no doubt") hides the real cues it overlaps ("no").
         pseudo = [c for c in cues if c.rule.direction == "pseudo"]
         if pseudo:
@@ -407,6 +837,26 @@ def _topological(criteria: Sequence[Criterion]) -> list[Criterion]:
 
 
 @functools.lru_cache(maxsize=64)
-def compile_rubric(rubric: Rubric) -> Matcher:
-    """The :class:`Matcher` for ``rubric``, compiled once per rubric and cached."""
+def _compile_equal(rubric: Rubric) -> Matcher:
     return Matcher(rubric)
+
+
+_BY_IDENTITY: dict[int, tuple[Rubric, Matcher]] = {}
+
+
+def compile_rubric(rubric: Rubric) -> Matcher:
+    """The :class:`Matcher` for ``rubric``, compiled once per rubric and cached.
+
+    Looked up by the rubric object's identity first: hashing a whole rubric (every pattern,
+    example and explanation) costs more than matching a short vignette. Equal rubric
+    objects still share one matcher. The cache keeps a reference to each rubric, so an id is
+    never reused while its entry lives.
+    """
+    hit = _BY_IDENTITY.get(id(rubric))
+    if hit is not None and hit[0] is rubric:
+        return hit[1]
+    matcher = _compile_equal(rubric)
+    if len(_BY_IDENTITY) >= 64:
+        del _BY_IDENTITY[next(iter(_BY_IDENTITY))]
+    _BY_IDENTITY[id(rubric)] = (rubric, matcher)
+    return matcher
