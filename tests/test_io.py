@@ -567,6 +567,14 @@ def test_csv_crlf_line_endings_keep_line_numbers(tmp_path: Path) -> None:
     assert [(p.record, p.line, p.field) for p in problems] == [(1, 4, "text")]
 
 
+def test_csv_reader_errors_become_problems(tmp_path: Path) -> None:
+    # The csv module refuses cells over its field size limit (128 KiB by default).
+    path = write(tmp_path, "v.csv", "id,text\nV1,ok\nV2," + "x" * 200_000 + "\n")
+    [problem] = check_vignettes(path)[1]
+    assert (problem.line, problem.record) == (3, None)
+    assert problem.message == "CSV syntax error: field larger than field limit (131072)"
+
+
 # -- JSONL specifics --------------------------------------------------------------------------
 
 
