@@ -74,5 +74,8 @@ class RubricError(CasekitError):
     """A rubric file breaks the rubric schema: names the rubric, the part and the key."""
 
 
-class AnonymizationError(CasekitError):
-    """A vignette set still holds identifying details and was loaded with ``strict=True``."""
+class AnonymizationError(DataFormatError):
+    """A vignette set still holds identifying details and was loaded with ``strict=True``.
+
+    ``problems`` lists every finding (kind ``"pii"``) with its record, id and field.
+    """

@@ -41,15 +41,18 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from casekit.errors import DataFormatError, Problem
+from casekit.errors import AnonymizationError, DataFormatError, Problem
 from casekit.model import DIFFICULTIES, DUTIES, JURISDICTION_CODES, SPLITS, Vignette
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "ResponseTable",
     "check_vignettes",
     "frame_to_vignettes",
+    "read_column_map",
+    "read_responses",
     "read_vignettes",
     "vignettes_to_frame",
     "write_vignettes",
@@ -891,8 +894,10 @@ def read_vignettes(path: PathLike, *, strict: bool = False) -> list[Vignette]:
         such file in it is read in name order, not recursively. Ids must be unique across
         the whole folder.
     strict : bool, default False
-        Reserved for the anonymity gate (refuse sets that still hold identifying details).
-        Accepted but not yet acted on.
+        The anonymity gate: refuse a set whose text or titles still hold identifying
+        details (names, dates, addresses, phone numbers...; see :mod:`casekit.anonymize`),
+        raising :class:`~casekit.errors.AnonymizationError` that lists every finding.
+        Without it, use ``casekit.anonymize.lint_vignettes`` to warn instead.
 
     Returns
     -------
@@ -929,10 +934,15 @@ def read_vignettes(path: PathLike, *, strict: bool = False) -> list[Vignette]:
     1 0 text is required
     2 0 jurisdiction 'XX' is not a known code; expected a US postal code, DC or 'generic'
     """
-    del strict  # wired to the anonymity gate later
     vignettes, problems = check_vignettes(path)
     if problems:
         raise DataFormatError(problems)
+    if strict:
+        from casekit.anonymize import lint_vignettes
+
+        flagged = lint_vignettes(vignettes, file=os.fspath(path))
+        if flagged:
+            raise AnonymizationError(flagged)
     return vignettes
 
 
@@ -1232,3 +1242,16 @@ def frame_to_vignettes(df: pd.DataFrame) -> list[Vignette]:
     if problems:
         raise DataFormatError(problems)
     return vignettes
+
+
+_RESPONSE_NAMES = ("ResponseTable", "read_column_map", "read_responses")
+
+
+def __getattr__(name: str) -> Any:
+    # Response tables need pandas and pandera; load them only when asked for, so that
+    # `import casekit` stays light.
+    if name in _RESPONSE_NAMES:
+        from casekit import response_tables
+
+        return getattr(response_tables, name)
+    raise AttributeError(f"module 'casekit.io' has no attribute {name!r}")

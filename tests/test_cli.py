@@ -166,3 +166,25 @@ def test_console_script_runs_as_a_module() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "\r" not in proc.stderr  # no progress bar when stderr is not a terminal
     json.loads(proc.stdout)
+
+
+def test_strict_loading_refuses_identifying_details(tmp_path: Path) -> None:
+    from casekit.errors import AnonymizationError
+    from casekit.io import read_vignettes
+
+    planted = tmp_path / "planted.yaml"
+    planted.write_text("- id: P1\n  text: Mr. Jonathan Whitfield said he will hurt his brother.\n")
+    assert len(read_vignettes(planted)) == 1  # warned about elsewhere, not refused
+    with pytest.raises(AnonymizationError) as info:
+        read_vignettes(planted, strict=True)
+    problem = info.value.problems[0]
+    assert (problem.kind, problem.id, problem.field) == ("pii", "P1", "text")
+    assert "Whitfield" in str(info.value)
+    assert read_vignettes(SET, strict=True)  # the bundled set is anonymized
+
+
+def test_response_loader_is_reachable_from_io() -> None:
+    import casekit.io
+
+    table = casekit.io.read_responses("data/responses/seminar_poll.csv")
+    assert len(table.data) > 0
