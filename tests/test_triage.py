@@ -151,6 +151,19 @@ def test_exam_items_key_an_appropriate_action(rubric_id: str) -> None:
         assert any(not rubric.action(o).appropriate for o in v.options), v.id
 
 
+@pytest.mark.parametrize("rubric_id", list(EXCEPTION_FILES))
+def test_exam_options_name_their_rubric(rubric_id: str, rubrics: dict[str, Rubric]) -> None:
+    # A quiz shows the action labels of the one rubric whose actions cover the options, so
+    # shared ids (maintain_confidentiality, emergency_evaluation) must not make that ambiguous.
+    tag = "exception-" + rubric_id.replace("_", "-")
+    for _, v in (item for item in BUNDLED if item[0] == rubric_id):
+        assert tag in v.tags, v.id
+        if not v.options:
+            continue
+        owners = [r.id for r in rubrics.values() if set(v.options) <= {a.id for a in r.actions}]
+        assert owners == [rubric_id], (v.id, owners)
+
+
 @pytest.mark.parametrize("rubric_id", FOUR_RUBRICS)
 def test_heldout_duty_accuracy(rubric_id: str, rubrics: dict[str, Rubric]) -> None:
     cases = [v for _, v in BUNDLED if v.split == "heldout" and rubric_id in v.labels]
