@@ -40,7 +40,7 @@ import bisect
 import functools
 import importlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from casekit.model import Finding, Modifier
@@ -218,6 +218,16 @@ def _prefix_keys(pattern: str) -> frozenset[tuple[str, bool]] | None:
     return frozenset((key, boundary) for key, _, boundary in entries)
 
 
+@functools.lru_cache(maxsize=4096)
+def _partial_keys(pattern: str) -> frozenset[tuple[str, bool]]:
+    """The keys of the paths of ``pattern`` that do start with one (see :func:`_prune_keyed`)."""
+    try:
+        entries = _sequence(_sre_parse.parse(pattern).data)
+    except (_Unsupported, RecursionError, AttributeError, TypeError, ValueError):
+        return frozenset()
+    return frozenset((key, boundary) for key, _, boundary in entries if key)
+
+
 def _required_literals(data: Iterable[tuple[Any, Any]]) -> set[str] | None:
     """Literal strings one of which every match contains (the most selective set found)."""
     best: set[str] | None = None
@@ -285,55 +295,84 @@ def _trie(keys: Iterable[str]) -> str:
     return build(root)
 
 
-def _dispatch(entries: Mapping[str, set[int]]) -> dict[str, tuple[int, ...]]:
-    """For each key, every search whose own key is a prefix of it (the key matched too)."""
-    table = {}
-    for key in entries:
-        found: set[int] = set()
-        for i in range(1, len(key) + 1):
-            found |= entries.get(key[:i], set())
-        table[key] = tuple(sorted(found))
-    return table
-
-
 _PLAIN, _TRIGGERED, _MIXED = 0, 1, 2
+
+_MatchFn = Callable[[str, int, int], "re.Match[str] | None"]
 
 
 class _Search:
-    """How one compiled regex (a criterion's alternation, a cue rule) is searched."""
+    """How one compiled regex (a criterion's alternation, a cue rule) is searched.
 
-    __slots__ = ("literals", "match", "mode", "regex", "wild")
+    ``keys`` holds ``(key, word_start, alternative)``: the alternative (by position) that may
+    match where the key occurs. ``alternatives`` are the alternatives compiled on their own;
+    at a position where only some can match, trying those in order gives what the whole
+    alternation gives (the first alternative that matches wins, and nothing follows it).
+    """
+
+    __slots__ = ("alternatives", "keys", "literals", "match", "mode", "regex", "wild")
 
     def __init__(
         self,
         regex: re.Pattern[str],
         mode: int,
+        keys: frozenset[tuple[str, bool, int]] = frozenset(),
+        alternatives: tuple[_MatchFn, ...] = (),
         wild: re.Pattern[str] | None = None,
         literals: frozenset[str] | None = None,
     ) -> None:
         self.regex = regex
         self.match = regex.match
         self.mode = mode
+        self.keys = keys
+        self.alternatives = alternatives
         self.wild = wild
         self.literals = literals
 
     def finditer(
-        self, haystack: str, candidates: list[int], start: int, end: int
+        self,
+        haystack: str,
+        candidates: list[int],
+        tries: list[tuple[_MatchFn, ...] | None],
+        start: int,
+        end: int,
     ) -> list[re.Match[str]]:
-        """``list(self.regex.finditer(haystack, start, end))``, from trigger candidates."""
+        """``list(self.regex.finditer(haystack, start, end))``, from trigger candidates.
+
+        ``tries[i]``, when given, lists the alternatives that may match at ``candidates[i]``.
+        """
         if self.mode == _PLAIN:
             return list(self.regex.finditer(haystack, start, end))
         match = self.match
         found: list[re.Match[str]] = []
         i = bisect.bisect_left(candidates, start) if start else 0
         n = len(candidates)
+        if self.mode == _TRIGGERED:
+            last = start
+            while i < n:
+                p = candidates[i]
+                if p >= end:
+                    break
+                if p >= last:
+                    alts = tries[i]
+                    if alts is None:
+                        m = match(haystack, p, end)
+                    else:
+                        for alt in alts:
+                            m = alt(haystack, p, end)
+                            if m is not None:
+                                break
+                    if m is not None:
+                        found.append(m)
+                        last = m.end()
+                i += 1
+            return found
         wild = self.wild
         next_wild = end
         if wild is not None and (
             self.literals is None or any(lit in haystack for lit in self.literals)
         ):
-            m = wild.search(haystack, start, end)
-            next_wild = m.start() if m else end
+            w = wild.search(haystack, start, end)
+            next_wild = w.start() if w else end
         else:
             wild = None
         pos = start
@@ -342,8 +381,8 @@ class _Search:
                 i += 1
             p = candidates[i] if i < n else end
             if wild is not None and next_wild < pos:
-                m = wild.search(haystack, pos, end)
-                next_wild = m.start() if m else end
+                w = wild.search(haystack, pos, end)
+                next_wild = w.start() if w else end
             if next_wild < p:
                 p = next_wild
             if p >= end:
@@ -356,22 +395,53 @@ class _Search:
                 pos = m.end()
 
 
+_Dispatch = dict[str, tuple[tuple[int, tuple[_MatchFn, ...] | None], ...]]
+
+
+def _dispatch(
+    entries: Mapping[str, set[tuple[int, int]]], searches: Sequence[_Search], whole: set[int]
+) -> _Dispatch:
+    """For each key: every search whose own key is a prefix of it (that key matched too),
+    with the alternatives to try there (``None``: the whole alternation)."""
+    table: _Dispatch = {}
+    for key in entries:
+        found: dict[int, set[int]] = {}
+        for n in range(1, len(key) + 1):
+            for i, alt in entries.get(key[:n], ()):
+                found.setdefault(i, set()).add(alt)
+        table[key] = tuple(
+            (
+                i,
+                None
+                if i in whole or not searches[i].alternatives
+                else tuple(searches[i].alternatives[a] for a in sorted(alts)),
+            )
+            for i, alts in sorted(found.items())
+        )
+    return table
+
+
 class _Trigger:
     """One scan of the text that finds every key of every triggered search."""
 
     __slots__ = ("anywhere", "anywhere_table", "at_word", "at_word_table", "merge", "size")
 
-    def __init__(self, keys: Sequence[frozenset[tuple[str, bool]] | None]) -> None:
-        at_word: dict[str, set[int]] = {}
-        anywhere: dict[str, set[int]] = {}
-        for i, entries in enumerate(keys):
-            for key, boundary in entries or ():
+    def __init__(self, searches: Sequence[_Search]) -> None:
+        at_word: dict[str, set[tuple[int, int]]] = {}
+        anywhere: dict[str, set[tuple[int, int]]] = {}
+        for i, search in enumerate(searches):
+            for key, boundary, alt in search.keys:
                 word_start = boundary and bool(re.match(r"\w", key[0]))
-                (at_word if word_start else anywhere).setdefault(key, set()).add(i)
-        self.size = len(keys)
+                (at_word if word_start else anywhere).setdefault(key, set()).add((i, alt))
+        self.size = len(searches)
+        both = {i for ids in at_word.values() for i, _ in ids} & {
+            i for ids in anywhere.values() for i, _ in ids
+        }
+        # a search fed by both scans gets its positions sorted, and is tried whole there
+        self.merge = tuple(sorted(both))
         # Word-start keys: scan " " + text for a non-word character followed by a key.
         self.at_word = re.compile(r"\W(?=(" + _trie(at_word) + "))") if at_word else None
-        self.at_word_table = _dispatch(at_word)
+        self.at_word_table = _dispatch(at_word, searches, both)
         # Other keys: a class of their first symbols (so re skips to them), then the rest of
         # the key in a lookahead: only the first symbol is consumed, so keys that overlap
         # are all found.
@@ -386,15 +456,14 @@ class _Trigger:
             else:
                 parts.append("(?<=" + re.escape(head) + ")(?=(" + _trie(tails) + "))")
         self.anywhere = re.compile(f"[{first}](?:{'|'.join(parts)})") if parts else None
-        self.anywhere_table = _dispatch(anywhere)
-        both = {i for ids in at_word.values() for i in ids} & {
-            i for ids in anywhere.values() for i in ids
-        }
-        self.merge = tuple(sorted(both))
+        self.anywhere_table = _dispatch(anywhere, searches, both)
 
-    def candidates(self, haystack: str) -> list[list[int]]:
-        """Per search, the sorted positions where one of its keys occurs."""
+    def candidates(
+        self, haystack: str
+    ) -> tuple[list[list[int]], list[list[tuple[_MatchFn, ...] | None]]]:
+        """Per search, the sorted positions where one of its keys occurs, and what to try."""
         found: list[list[int]] = [[] for _ in range(self.size)]
+        tries: list[list[tuple[_MatchFn, ...] | None]] = [[] for _ in range(self.size)]
         if self.at_word is not None:
             table = self.at_word_table
             for m in self.at_word.finditer(" " + haystack):
@@ -403,8 +472,9 @@ class _Trigger:
                 if ids is None:
                     ids = table[_WS_RUN.sub(_WS, key)]
                 p = m.start()
-                for i in ids:
+                for i, alts in ids:
                     found[i].append(p)
+                    tries[i].append(alts)
         if self.anywhere is not None:
             table = self.anywhere_table
             for m in self.anywhere.finditer(haystack):
@@ -413,40 +483,115 @@ class _Trigger:
                 ids = table.get(key)
                 if ids is None:
                     ids = table[_WS_RUN.sub(_WS, key)]
-                for i in ids:
+                for i, alts in ids:
                     found[i].append(p)
+                    tries[i].append(alts)
             for i in self.merge:
                 found[i].sort()
-        return found
+        return found, tries
 
 
 @functools.lru_cache(maxsize=64)
-def _trigger(keys: tuple[frozenset[tuple[str, bool]] | None, ...]) -> _Trigger:
-    return _Trigger(keys)
+def _trigger(searches: tuple[_Search, ...]) -> _Trigger:
+    return _Trigger(searches)
 
 
-def _plan(alternatives: Sequence[str], flags: int = 0) -> tuple[_Search, frozenset | None]:
-    """A search for the alternation of ``alternatives`` (in that order), and its keys."""
+_WILD_OPS = ("GROUPREF", "GROUPREF_EXISTS", "GROUPREF_IGNORE")
+
+
+def _children(op: Any, av: Any) -> list[Any]:
+    """The sub-patterns directly inside one parse-tree node."""
+    if op is _sre.SUBPATTERN:
+        return [av[3]]
+    if op is _sre.BRANCH:
+        return list(av[1])
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+        return [av[2]]
+    if op in (_sre.ASSERT, _sre.ASSERT_NOT):
+        return [av[1]]
+    if op is _sre.ATOMIC_GROUP:
+        return [av]
+    return []
+
+
+def _has_backreference(data: Iterable[tuple[Any, Any]]) -> bool:
+    return any(
+        str(op) in _WILD_OPS or any(_has_backreference(sub.data) for sub in _children(op, av))
+        for op, av in data
+    )
+
+
+def _forget_widths(tree: Any) -> None:
+    """Clear the parser's cached widths after an edit, so the compiler recomputes them."""
+    tree.width = None
+    for op, av in tree.data:
+        for sub in _children(op, av):
+            _forget_widths(sub)
+
+
+def _prune_keyed(data: list[tuple[Any, Any]]) -> None:
+    """Drop, in place, the leading branch alternatives every match of which starts with a
+    key: the trigger finds those, so the wild search only needs the others."""
+    for op, av in data:
+        if op is _sre.AT or op is _sre.ASSERT or op is _sre.ASSERT_NOT:
+            continue
+        if op is _sre.SUBPATTERN and not av[1]:
+            _prune_keyed(av[3].data)
+        elif op is _sre.BRANCH:
+            kept = []
+            for alt in av[1]:
+                if any(not key for key, _, _ in _sequence(alt.data)):
+                    _prune_keyed(alt.data)
+                    kept.append(alt)
+            if kept:
+                av[1][:] = kept
+        return
+
+
+def _wild_search(pattern: str) -> tuple[re.Pattern[str], frozenset[str] | None]:
+    """A regex finding where ``pattern``'s unkeyed paths may match, and literals it needs."""
+    regex = re.compile(pattern)
+    try:
+        tree = _sre_parse.parse(pattern)
+        if _has_backreference(tree.data):
+            return regex, _literals_in(pattern)
+        _prune_keyed(tree.data)
+        _forget_widths(tree)
+        literals = _required_literals(tree.data)
+        pruned = importlib.import_module("re._compiler").compile(tree, 0)
+    except (_Unsupported, RecursionError, AttributeError, TypeError, ValueError, re.error):
+        return regex, _literals_in(pattern)
+    return pruned, frozenset(literals) if literals else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(alternatives: tuple[str, ...], flags: int = 0) -> _Search:
+    """How to search the alternation of ``alternatives`` (in that order)."""
     regex = re.compile("|".join(f"(?:{p})" for p in alternatives), flags)
-    if flags or len(alternatives) == 0:
-        return _Search(regex, _PLAIN), None
-    keyed: set[tuple[str, bool]] = set()
+    if flags or not alternatives or _sre_parse is None:
+        return _Search(regex, _PLAIN)
+    keyed: set[tuple[str, bool, int]] = set()
     wild = []
-    for p in alternatives:
+    for a, p in enumerate(alternatives):
         keys = _prefix_keys(p)
         if keys is None:
-            if _sre_parse is None or _min_width(p) == 0:
-                return _Search(regex, _PLAIN), None
+            if _min_width(p) == 0:
+                return _Search(regex, _PLAIN)
             wild.append(p)
+            # the wild search is pruned to the paths without a key; the others go here
+            keyed |= {(key, boundary, a) for key, boundary in _partial_keys(p)}
         else:
-            keyed |= keys
+            keyed |= {(key, boundary, a) for key, boundary in keys}
     if not keyed:
-        return _Search(regex, _PLAIN), None
+        return _Search(regex, _PLAIN)
     if not wild:
-        return _Search(regex, _TRIGGERED), frozenset(keyed)
-    wild_regex = re.compile("|".join(f"(?:{p})" for p in wild))
-    literals = _literals_in(wild_regex.pattern)
-    return _Search(regex, _MIXED, wild_regex, literals), frozenset(keyed)
+        # Alternatives can be tried one by one unless a backreference ties them to the
+        # group numbering of the whole alternation.
+        whole = any(_has_backreference(_sre_parse.parse(p).data) for p in alternatives)
+        singles = () if whole else tuple(re.compile(p).match for p in alternatives)
+        return _Search(regex, _TRIGGERED, frozenset(keyed), singles)
+    wild_regex, literals = _wild_search("|".join(f"(?:{p})" for p in wild))
+    return _Search(regex, _MIXED, frozenset(keyed), (), wild_regex, literals)
 
 
 def _min_width(pattern: str) -> int:
@@ -497,13 +642,15 @@ class Matcher:
         self.rubric = rubric
         self._flags = _flags
         ordered = _topological(rubric.criteria)
-        keys: list[frozenset[tuple[str, bool]] | None] = []
-        targets = []
-        for c in ordered:
-            search, k = _plan(_alternatives([rubric.expand(p) for p in c.match]), _flags)
-            targets.append(_Target(c, search, frozenset(c.cancel_on)))
-            keys.append(k)
-        self.targets = tuple(targets)
+        self.targets = tuple(
+            _Target(
+                c,
+                _plan(tuple(_alternatives([rubric.expand(p) for p in c.match])), _flags),
+                frozenset(c.cancel_on),
+            )
+            for c in ordered
+        )
+        searches = [t.search for t in self.targets]
         # Literal cues share one alternation without groups; the matched words look up their
         # rules in a dict. Regex cues each get their own pattern.
         rules = sorted(rubric.context, key=_cue_priority)
@@ -513,15 +660,16 @@ class Matcher:
                 self.literal_rules.setdefault(_norm(lit), []).append(rule)
         self.literal_search: _Search | None = None
         if self.literal_rules:
-            self.literal_search, k = _plan([literal_pattern(list(self.literal_rules))], _flags)
-            keys.append(k)
-        self.pattern_rules: tuple[tuple[CueRule, _Search], ...] = ()
-        for rule in rules:
-            if not rule.literal:
-                search, k = _plan([rubric.expand(rule.pattern)], _flags)
-                self.pattern_rules += ((rule, search),)
-                keys.append(k)
-        self._trigger = _trigger(tuple(keys)) if any(k for k in keys) else None
+            self.literal_search = _plan((literal_pattern(list(self.literal_rules)),), _flags)
+            searches.append(self.literal_search)
+        self.pattern_rules = tuple(
+            (rule, _plan((rubric.expand(rule.pattern),), _flags))
+            for rule in rules
+            if not rule.literal
+        )
+        searches += [search for _, search in self.pattern_rules]
+        triggered = any(search.keys for search in searches)
+        self._trigger = _trigger(tuple(searches)) if triggered else None
         self._twin: Matcher | None = None
 
     @property
@@ -562,7 +710,10 @@ class Matcher:
         starts = [s for s, _ in spans]
         n_sentences = len(spans)
         size = len(haystack)
-        candidates = self._trigger.candidates(haystack) if self._trigger is not None else None
+        candidates: list[list[int]] | None = None
+        tries: list[list[tuple[_MatchFn, ...] | None]] | None = None
+        if self._trigger is not None:
+            candidates, tries = self._trigger.candidates(haystack)
         cues_by_sentence: dict[int, list[_Cue]] | None = None
 
         by_criterion: dict[str, list[tuple[int, Finding]]] = {}
@@ -576,10 +727,10 @@ class Matcher:
                 continue
             else:
                 windows = _windows(spans, allowed)
-            cand = candidates[t] if candidates is not None else []
+            cand, tried = (candidates[t], tries[t]) if candidates and tries else ([], [])
             found: list[tuple[int, Finding]] = []
             for w_start, w_end in windows:
-                for m in target.search.finditer(haystack, cand, w_start, w_end):
+                for m in target.search.finditer(haystack, cand, tried, w_start, w_end):
                     m_start, m_end = m.span()
                     if m_end == m_start:
                         continue
@@ -587,7 +738,7 @@ class Matcher:
                     s_start, s_end = spans[si]
                     if cues_by_sentence is None:
                         cues_by_sentence = self._cues_by_sentence(
-                            text, haystack, candidates, starts
+                            text, haystack, candidates, tries, starts
                         )
                     cues = cues_by_sentence.get(si)
                     mods = (
@@ -619,31 +770,36 @@ class Matcher:
         text: str,
         haystack: str,
         candidates: list[list[int]] | None,
+        tries: list[list[tuple[_MatchFn, ...] | None]] | None,
         starts: list[int],
     ) -> dict[int, list[_Cue]]:
         by_sentence: dict[int, list[_Cue]] = {}
-        for cue in self._cues(text, haystack, candidates):
+        for cue in self._cues(text, haystack, candidates, tries):
             by_sentence.setdefault(_index(starts, cue.start), []).append(cue)
         return by_sentence
 
     def _cues(
-        self, text: str, haystack: str, candidates: list[list[int]] | None = None
+        self,
+        text: str,
+        haystack: str,
+        candidates: list[list[int]] | None = None,
+        tries: list[list[tuple[_MatchFn, ...] | None]] | None = None,
     ) -> list[_Cue]:
         cues: list[_Cue] = []
         slot = len(self.targets)
         size = len(haystack)
         if self.literal_search is not None:
-            cand = candidates[slot] if candidates is not None else []
+            cand, tried = (candidates[slot], tries[slot]) if candidates and tries else ([], [])
             slot += 1
             literal_rules = self.literal_rules
-            for m in self.literal_search.finditer(haystack, cand, 0, size):
+            for m in self.literal_search.finditer(haystack, cand, tried, 0, size):
                 start, end = m.span()
                 for rule in literal_rules[_norm(m.group())]:
                     cues.append(_Cue(rule, start, end, text[start:end]))
         for rule, search in self.pattern_rules:
-            cand = candidates[slot] if candidates is not None else []
+            cand, tried = (candidates[slot], tries[slot]) if candidates and tries else ([], [])
             slot += 1
-            for m in search.finditer(haystack, cand, 0, size):
+            for m in search.finditer(haystack, cand, tried, 0, size):
                 start, end = m.span()
                 if end > start:
                     cues.append(_Cue(rule, start, end, text[start:end]))

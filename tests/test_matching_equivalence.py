@@ -236,7 +236,12 @@ def test_equivalence_holds_for_a_rubric_the_matcher_has_never_seen() -> None:
                 "id": "pet",
                 "label": "Pet",
                 "description": "d",
-                "match": [r"\b{pet}\b", r"(?<=my )(?:old )?{pet}", r"\w+ly {pet}"],
+                "match": [
+                    r"\b{pet}\b",
+                    r"(?<=my )(?:old )?{pet}",
+                    r"\w+ly {pet}",
+                    r"\b(?:\d\d? ?kg|bark|meow)\w*",
+                ],
                 "cancel_on": ["negated"],
                 "examples": {"fires": ["my cat"], "silent": ["no cat"]},
             },
@@ -266,6 +271,7 @@ def test_equivalence_holds_for_a_rubric_the_matcher_has_never_seen() -> None:
     samples = [
         "My cat eats fresh fish. No dog ate 3 cans but my old hamster did. Years ago, fish.",
         "Suddenly cats ate meat; a cat at 12 tins. Heat, meat, eat.",
+        "My 12 kg dog barks; meowing cats ate 3 cans of 4kg fish. Barking, 9kgs.",
         "",
         "cat",
         "İ my dogs eat fish",
@@ -273,6 +279,8 @@ def test_equivalence_holds_for_a_rubric_the_matcher_has_never_seen() -> None:
     for text in samples + RECOMBINED[:20]:
         check_same(toy, text)
     assert any(f.criterion == "food" for f in compile_rubric(toy).find(samples[0]))
+    # the digit-led branch is found by the wild search, the others by the trigger
+    assert {"12 kg", "barks", "4kg"} <= {f.text for f in REFERENCES[toy.id].find(samples[2])}
 
 
 def test_compile_rubric_is_cached_per_rubric_object() -> None:
