@@ -84,7 +84,7 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> bool:
 
 @contextmanager
 def voila_server(
-    notebook: Path, *, env: Mapping[str, str] | None = None, timeout: float = 60.0
+    notebook: Path, *, env: Mapping[str, str] | None = None, timeout: float = 120.0
 ) -> Iterator[str]:
     """Serve ``notebook`` with Voilà on a free 127.0.0.1 port; yields the base URL.
 

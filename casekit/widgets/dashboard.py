@@ -55,7 +55,7 @@ def figure_png(fig: Any, dpi: int = 72) -> bytes:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.25)
     plt.close(fig)
     return buf.getvalue()
 
