@@ -195,3 +195,18 @@ def test_quiz_answer_hidden_then_revealed_and_chart_changes(
     assert dash.locator(".ck-agreement tr").count() == 3  # header + two cases
     _shot(page, "responses.png", dash)
     assert app[2].read_text(encoding="utf-8").count("\n") == 3  # header + two answers
+
+
+def test_whatif_rescores_after_typing_pause(page: Any) -> None:
+    _tab(page, "What if…")
+    what_if = page.locator(".ck-what-if")
+    what_if.wait_for(state="visible", timeout=STEP_TIMEOUT)
+    duty = what_if.locator(".ck-duty")
+    assert "required" in duty.inner_text()
+    box = what_if.locator("textarea")
+    box.fill("")
+    box.press_sequentially("The client talked about his garden.", delay=20)
+    what_if.locator(".ck-changes", has_text="no longer met").wait_for(timeout=STEP_TIMEOUT)
+    assert "not triggered" in duty.inner_text()
+    assert what_if.locator("mark.ck-hl").count() == 0
+    _shot(page, "what_if.png", what_if)

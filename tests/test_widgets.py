@@ -408,8 +408,8 @@ def test_dashboard_lets_other_exceptions_propagate(
 
 def test_seminar_app_quiz_answer_reaches_dashboard(tmp_path: Path) -> None:
     app = SeminarApp(tmp_path / "room.csv")
-    assert [app.tabs.get_title(i) for i in range(3)] == [
-        "Explore cases", "Answer a case", "The room's answers",
+    assert [app.tabs.get_title(i) for i in range(4)] == [
+        "Explore cases", "Answer a case", "The room's answers", "What if…",
     ]  # fmt: skip
     assert "no such file yet" in app.dashboard.info.value
     app.quiz.action.value = app.quiz.action.options[0][1]

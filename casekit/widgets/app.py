@@ -12,6 +12,7 @@ from casekit.widgets._common import data_dir
 from casekit.widgets.dashboard import ResponseDashboard
 from casekit.widgets.explorer import CaseExplorer
 from casekit.widgets.quiz import Quiz
+from casekit.widgets.whatif import WhatIf
 
 __all__ = ["RESPONSES_ENV", "SeminarApp", "responses_path"]
 
@@ -19,7 +20,7 @@ __all__ = ["RESPONSES_ENV", "SeminarApp", "responses_path"]
 #: browser connected to one Voilà server: each page runs its own kernel).
 RESPONSES_ENV = "CASEKIT_RESPONSES"
 DEFAULT_RESPONSES = "seminar_responses.csv"
-TAB_TITLES = ("Explore cases", "Answer a case", "The room's answers")
+TAB_TITLES = ("Explore cases", "Answer a case", "The room's answers", "What if…")
 
 
 def responses_path() -> Path:
@@ -28,7 +29,7 @@ def responses_path() -> Path:
 
 
 class SeminarApp(W.VBox):
-    """Explorer, quiz and response dashboard in a Tab; quiz answers refresh the dashboard.
+    """Explorer, quiz, response dashboard and WhatIf in a Tab; answers refresh the dashboard.
 
     Parameters
     ----------
@@ -51,7 +52,8 @@ class SeminarApp(W.VBox):
         self.quiz = Quiz(rubric_cases, reveal=reveal, save_to=path)
         self.dashboard = ResponseDashboard(path, vignettes=rubric_cases)
         self.quiz.on_submit(lambda _: self.dashboard.refresh())
-        self.tabs = W.Tab(children=[self.explorer, self.quiz, self.dashboard])
+        self.what_if = WhatIf(self.quiz.vignettes[0] if self.quiz.vignettes else None)
+        self.tabs = W.Tab(children=[self.explorer, self.quiz, self.dashboard, self.what_if])
         for i, title in enumerate(TAB_TITLES):
             self.tabs.set_title(i, title)
         super().__init__(

@@ -138,7 +138,7 @@ class WhatIf(W.VBox):
                 style={"button_width": "6em"},
             )  # fmt: skip
             self.facts[c.id] = toggle
-            rows.append(W.HBox([W.Label(c.label, layout=W.Layout(width="14em")), toggle]))
+            rows.append(W.HBox([W.Label(c.label, layout=W.Layout(width="20em")), toggle]))
         self.reset_button = W.Button(description="Reset to original", icon="undo")
         self.changes = W.HTML()
         self.check_pii = check_pii
