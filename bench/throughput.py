@@ -21,14 +21,15 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from casekit.io import read_vignettes  # noqa: E402
-from casekit.matching import sentence_spans  # noqa: E402
+from casekit.matching import compile_rubric, sentence_spans  # noqa: E402
 from casekit.model import Vignette  # noqa: E402
-from casekit.rules import literal_pattern, load_rubric  # noqa: E402
+from casekit.rules import Rubric, literal_pattern, load_rubric  # noqa: E402
 from casekit.scoring import score  # noqa: E402
 
 _WORDISH = re.compile(r"^[a-z' -]+$")
@@ -110,6 +111,26 @@ def main() -> None:
     e = rate("casekit score(explain=True)  [widgets]", len(corpus), best(full))
     print(f"ratio to baseline: bulk {f / base:.2f}, explain {e / base:.2f}")
     print(f"keyword alternatives in baseline: {kw.pattern.count('|') + 1}")
+    profile(corpus[:2000], rubric, best)
+
+
+def profile(corpus: list[Vignette], rubric: Rubric, best: Any) -> None:
+    """Where the bulk path spends its time, in microseconds per vignette."""
+    matcher = compile_rubric(rubric)
+    texts = [v.text for v in corpus]
+    lowered = [t.lower() for t in texts]
+    trigger = getattr(matcher, "_trigger", None)
+    parts = {
+        "sentence split": lambda: [sentence_spans(t) for t in texts],
+        "trigger scan": (lambda: [trigger.candidates(t) for t in lowered]) if trigger else None,
+        "find(explain=False)": lambda: [matcher.find(t, explain=False) for t in texts],
+        "score(explain=False)": lambda: [score(v, rubric, explain=False) for v in corpus],
+    }
+    cost = {name: best(fn) / len(corpus) * 1e6 for name, fn in parts.items() if fn}
+    print(
+        f"profile, us per vignette (first {len(corpus):,}): "
+        + ", ".join(f"{name} {us:.0f}" for name, us in cost.items())
+    )
 
 
 if __name__ == "__main__":

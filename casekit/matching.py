@@ -794,7 +794,9 @@ class Matcher:
             literal_rules = self.literal_rules
             for m in self.literal_search.finditer(haystack, cand, tried, 0, size):
                 start, end = m.span()
-                for rule in literal_rules[_norm(m.group())]:
+                word = m.group()
+                rules = literal_rules.get(word) or literal_rules[_norm(word)]
+                for rule in rules:
                     cues.append(_Cue(rule, start, end, text[start:end]))
         for rule, search in self.pattern_rules:
             cand, tried = (candidates[slot], tries[slot]) if candidates and tries else ([], [])
