@@ -34,25 +34,41 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, P
 
 
 @pytest.fixture(scope="module")
-def page(app: tuple[str, Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def context(app: tuple[str, Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    url, chromium, _ = app
+    _, chromium, _ = app
     profile = tmp_path_factory.mktemp("chromium-profile")  # fresh --user-data-dir
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
+        ctx = p.chromium.launch_persistent_context(
             str(profile),
             executable_path=str(chromium),
             args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 900},
         )
         try:
-            pg = browser.new_page()
-            pg.goto(url, wait_until="domcontentloaded", timeout=LOAD_TIMEOUT)
-            pg.locator(".ck-seminar-app").wait_for(state="visible", timeout=LOAD_TIMEOUT)
-            yield pg
+            yield ctx
         finally:
-            browser.close()
+            ctx.close()
+
+
+def _open(context: Any, url: str) -> Any:
+    pg = context.new_page()
+    pg.goto(url, wait_until="domcontentloaded", timeout=LOAD_TIMEOUT)
+    pg.locator(".ck-seminar-app").wait_for(state="visible", timeout=LOAD_TIMEOUT)
+    return pg
+
+
+@pytest.fixture(scope="module")
+def page(app: tuple[str, Path, Path], context: Any) -> Any:
+    """The instructor's page (``?instructor=1``: has the reveal switch)."""
+    return _open(context, app[0] + "?instructor=1")
+
+
+@pytest.fixture(scope="module")
+def student(app: tuple[str, Path, Path], context: Any) -> Any:
+    """A student's page: its own kernel, no reveal switch."""
+    return _open(context, app[0])
 
 
 def _shot(page: Any, name: str, top: Any, *, docs: str | None = None) -> Path:
@@ -154,47 +170,56 @@ def _chart_src(dash: Any) -> str | None:
     return src or None  # a blob: URL, new for every new PNG
 
 
-def test_quiz_answer_hidden_then_revealed_and_chart_changes(
-    page: Any, app: tuple[str, Path, Path]
+def _wait_for(page: Any, check: Any, what: str, seconds: float = 20) -> None:
+    for _ in range(int(seconds * 10)):
+        if check():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_student_answers_instructor_reveals_and_chart_changes(
+    page: Any, student: Any, app: tuple[str, Path, Path]
 ) -> None:
+    # the instructor projects the room's answers: nothing yet
     _tab(page, "The room's answers")
     dash = page.locator(".ck-response-dashboard")
     dash.wait_for(state="visible", timeout=STEP_TIMEOUT)
     assert "no such file yet" in dash.inner_text()
 
-    _tab(page, "Answer a case")
-    quiz = page.locator(".ck-quiz")
+    # a student answers on their own page (own kernel); the answer stays hidden
+    _tab(student, "Answer a case")
+    quiz = student.locator(".ck-quiz")
     quiz.wait_for(state="visible", timeout=STEP_TIMEOUT)
+    assert quiz.get_by_role("button", name="Reveal answers (instructor)").count() == 0
     quiz.locator(".widget-radio-box input[type=radio]").first.check()
     quiz.get_by_role("button", name="Submit answer").click()
     quiz.get_by_text("Answer recorded").wait_for(timeout=STEP_TIMEOUT)
     assert "Rubric answer" not in quiz.inner_text()
 
-    _tab(page, "The room's answers")
-    dash.locator(".ck-info", has_text="1 respondents, 1 answers").wait_for(timeout=STEP_TIMEOUT)
+    # it reaches the instructor's chart through the shared file, without a click
+    info = dash.locator(".ck-info", has_text="1 respondents, 1 answers")
+    info.wait_for(timeout=STEP_TIMEOUT)
     first = _chart_src(dash)
     assert first is not None
 
-    _tab(page, "Answer a case")
-    case = _control(quiz, "dropdown", "Case")
-    case.select_option(index=2)
+    # the student answers a second case; the instructor's chart changes
+    _control(quiz, "dropdown", "Case").select_option(index=2)
     quiz.locator(".widget-radio-box input[type=radio]").nth(1).check()
     quiz.get_by_role("button", name="Submit answer").click()
-    quiz.get_by_role("button", name="Reveal answers (instructor)").click()
-    quiz.locator(".ck-feedback").get_by_text("Rubric answer").wait_for(timeout=STEP_TIMEOUT)
-    assert "Criteria" in quiz.locator(".ck-feedback").inner_text()
-    _shot(page, "quiz.png", quiz)
-
-    _tab(page, "The room's answers")
     dash.locator(".ck-info", has_text="1 respondents, 2 answers").wait_for(timeout=STEP_TIMEOUT)
-    for _ in range(50):
-        if _chart_src(dash) not in (None, first):
-            break
-        page.wait_for_timeout(100)
-    assert _chart_src(dash) not in (None, first)
+    _wait_for(page, lambda: _chart_src(dash) not in (None, first), "the chart to change")
     assert dash.locator(".ck-agreement tr").count() == 3  # header + two cases
     _shot(page, "responses.png", dash)
     assert app[2].read_text(encoding="utf-8").count("\n") == 3  # header + two answers
+
+    # the instructor reveals; the student's page follows within a few seconds
+    _tab(page, "Answer a case")
+    page.locator(".ck-quiz").get_by_role("button", name="Reveal answers (instructor)").click()
+    feedback = quiz.locator(".ck-feedback")
+    feedback.get_by_text("Rubric answer").wait_for(timeout=STEP_TIMEOUT)
+    assert "Criteria" in feedback.inner_text()
+    _shot(student, "quiz.png", quiz)
 
 
 def test_whatif_rescores_after_typing_pause(page: Any) -> None:

@@ -25,6 +25,7 @@ from casekit.widgets import (
 )
 from casekit.widgets import dashboard as dashboard_module
 from casekit.widgets import whatif as whatif_module
+from casekit.widgets.app import instructor_from_query
 from casekit.widgets.quiz import MSG_HIDDEN, RESPONSE_COLUMNS
 from casekit.widgets.render import highlight_html
 
@@ -328,6 +329,34 @@ def test_quiz_csv_round_trips_through_the_responses_loader(
     assert len(live.read_text(encoding="utf-8").splitlines()) == 3
 
 
+def test_quiz_reveal_is_shared_through_the_answers_file(
+    tmp_path: Path, cases: list[Vignette]
+) -> None:
+    room = tmp_path / "room.csv"
+    teacher = Quiz(cases, reveal=False, save_to=room, respondent_id="T")
+    student = Quiz(cases, reveal=False, save_to=room, respondent_id="S", instructor=False)
+    assert student.reveal.layout.display == "none" and teacher.reveal.layout.display is None
+    student.action.value = "warn_and_notify"
+    student.answer()
+    assert MSG_HIDDEN in student.feedback.value
+    teacher.reveal.value = True
+    assert (tmp_path / "room.csv.revealed").exists()
+    student.check_reveal()  # what the student's page does every couple of seconds
+    assert "Rubric answer" in student.feedback.value
+    late = Quiz(cases, reveal=False, save_to=room, instructor=False)  # page opened later
+    assert late.reveal.value and "Rubric answer" in late.feedback.value
+    teacher.reveal.value = False
+    student.check_reveal()
+    assert "Rubric answer" not in student.feedback.value
+
+
+def test_instructor_view_comes_from_the_query_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert instructor_from_query("instructor=1") and instructor_from_query("a=2&instructor=true")
+    assert not instructor_from_query("") and not instructor_from_query("instructor=0")
+    monkeypatch.setenv("QUERY_STRING", "instructor=1")
+    assert instructor_from_query()
+
+
 def test_quiz_unwritable_path_shows_error(tmp_path: Path, cases: list[Vignette]) -> None:
     q = Quiz(cases, respondent_id="S1")
     (tmp_path / "dir.csv").mkdir()
@@ -382,6 +411,31 @@ def test_dashboard_rereads_file_and_reports_errors(tmp_path: Path, cases: list[V
     path.write_text("respondent_id,vignette_id\nS1,A1\n", encoding="utf-8")
     d.refresh()
     assert "response" in d.error.value and "missing" in d.error.value
+
+
+def test_dashboard_poll_rereads_only_changed_files(
+    tmp_path: Path, cases: list[Vignette], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "answers.csv"
+    q = Quiz(cases, respondent_id="S1", save_to=path)
+    q.action.value = "warn_and_notify"
+    q.answer()
+    d = ResponseDashboard(path, vignettes=cases)
+    reads: list[object] = []
+    real = dashboard_module.read_responses
+
+    def counting(*args: object, **kwargs: object) -> object:
+        reads.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dashboard_module, "read_responses", counting)
+    d.refresh_if_changed()
+    assert reads == []  # unchanged file: nothing re-read
+    other = Quiz(cases, respondent_id="S2", save_to=path)
+    other.action.value = "maintain_confidentiality"
+    other.answer()
+    d.refresh_if_changed()
+    assert len(reads) == 1 and "2 respondents" in d.info.value
 
 
 def test_dashboard_unknown_case_in_responses_is_an_error_message(cases: list[Vignette]) -> None:

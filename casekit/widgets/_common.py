@@ -19,7 +19,7 @@ from casekit.rules import Rubric, load_rubric
 from casekit.scoring import score
 from casekit.widgets.render import error_html
 
-__all__ = ["AssessmentCache", "Debouncer", "ErrorBox", "data_dir"]
+__all__ = ["AssessmentCache", "Debouncer", "ErrorBox", "Poller", "data_dir"]
 
 AS_WRITTEN = "as written"
 
@@ -189,3 +189,38 @@ class Debouncer:
         if self._handle is not None:
             self.cancel()
             self.callback()
+
+
+class Poller:
+    """Call ``callback`` every ``interval`` seconds while the kernel's event loop runs.
+
+    Seminar pages served by Voilà each run their own kernel; they notice what other
+    kernels wrote to a shared file (answers, the instructor's reveal) by polling it.
+    :meth:`start` returns False (and does nothing) outside an event loop, e.g. in tests.
+    """
+
+    def __init__(self, callback: Callable[[], None], interval: float) -> None:
+        self.callback = callback
+        self.interval = interval
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._handle: asyncio.TimerHandle | None = None
+
+    def start(self) -> bool:
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        self._handle = self._loop.call_later(self.interval, self._tick)
+        return True
+
+    def _tick(self) -> None:
+        try:
+            self.callback()
+        finally:
+            if self._loop is not None and self._handle is not None:
+                self._handle = self._loop.call_later(self.interval, self._tick)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None

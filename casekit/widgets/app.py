@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import ipywidgets as W
 
@@ -14,13 +15,22 @@ from casekit.widgets.explorer import CaseExplorer
 from casekit.widgets.quiz import Quiz
 from casekit.widgets.whatif import WhatIf
 
-__all__ = ["RESPONSES_ENV", "SeminarApp", "responses_path"]
+__all__ = ["RESPONSES_ENV", "SeminarApp", "instructor_from_query", "responses_path"]
 
 #: Environment variable naming the CSV the seminar's answers go to (shared by every
 #: browser connected to one Voilà server: each page runs its own kernel).
 RESPONSES_ENV = "CASEKIT_RESPONSES"
 DEFAULT_RESPONSES = "seminar_responses.csv"
 TAB_TITLES = ("Explore cases", "Answer a case", "The room's answers", "What if…")
+
+
+def instructor_from_query(query: str | None = None) -> bool:
+    """Whether the page was opened as ``...?instructor=1`` (Voilà passes the query string
+    to the kernel as ``$QUERY_STRING``)."""
+    if query is None:
+        query = os.environ.get("QUERY_STRING", "")
+    values = parse_qs(query).get("instructor", [])
+    return any(v.lower() in ("1", "true", "yes") for v in values)
 
 
 def responses_path() -> Path:
@@ -37,6 +47,11 @@ class SeminarApp(W.VBox):
         The shared answers CSV (default :func:`responses_path`).
     reveal : bool
         Show feedback immediately (practice) or wait for the instructor's reveal.
+    instructor : bool, optional
+        Show the reveal switch. Default: only when the page URL ends in ``?instructor=1``.
+        Students' pages follow the instructor's reveal within a few seconds.
+    poll : float
+        Seconds between checks of the shared answers file and reveal flag (in Voilà).
     """
 
     def __init__(
@@ -44,13 +59,17 @@ class SeminarApp(W.VBox):
         responses: str | os.PathLike[str] | None = None,
         *,
         reveal: bool = False,
+        instructor: bool | None = None,
+        poll: float = 2.0,
         **kwargs: Any,
     ) -> None:
         path = Path(responses) if responses is not None else responses_path()
+        if instructor is None:
+            instructor = instructor_from_query()
         rubric_cases = data_dir() / "vignettes" / "duty_to_protect.yaml"
         self.explorer = CaseExplorer()
-        self.quiz = Quiz(rubric_cases, reveal=reveal, save_to=path)
-        self.dashboard = ResponseDashboard(path, vignettes=rubric_cases)
+        self.quiz = Quiz(rubric_cases, reveal=reveal, save_to=path, instructor=instructor)
+        self.dashboard = ResponseDashboard(path, vignettes=rubric_cases, poll=poll)
         self.quiz.on_submit(lambda _: self.dashboard.refresh())
         self.what_if = WhatIf(self.quiz.vignettes[0] if self.quiz.vignettes else None)
         self.tabs = W.Tab(children=[self.explorer, self.quiz, self.dashboard, self.what_if])

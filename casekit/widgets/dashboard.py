@@ -17,7 +17,7 @@ from casekit.model import Vignette
 from casekit.response_tables import ResponseTable, read_responses
 from casekit.rules import Rubric
 from casekit.scoring import score
-from casekit.widgets._common import ErrorBox, data_dir, resolve_rubric
+from casekit.widgets._common import ErrorBox, Poller, data_dir, resolve_rubric
 from casekit.widgets.render import STYLE, _e, notice_html
 
 __all__ = ["NO_GROUP", "ResponseDashboard", "figure_png", "key_frame"]
@@ -73,6 +73,10 @@ class ResponseDashboard(W.VBox):
         The cases the answers refer to (default: the bundled set); they give the rubric's
         answer.
     rubric : Rubric or str, optional
+    poll : float, optional
+        Re-read the responses file every ``poll`` seconds when it has changed (for a
+        seminar: answers arrive from other pages' kernels). Only inside a running event
+        loop (Jupyter, Voilà).
 
     Attributes
     ----------
@@ -93,10 +97,13 @@ class ResponseDashboard(W.VBox):
         responses: str | os.PathLike[str] | pd.DataFrame | ResponseTable | None = None,
         vignettes: Sequence[Vignette] | str | os.PathLike[str] | None = None,
         rubric: Rubric | str | None = None,
+        *,
+        poll: float | None = None,
         **kwargs: Any,
     ) -> None:
         self.rubric = resolve_rubric(rubric)
         self.error = ErrorBox()
+        self._stamp: tuple[float, int] | None = None
         self.source = W.Text(description="Responses", layout=W.Layout(width="36em"))
         self.refresh_button = W.Button(description="Load / refresh", icon="refresh")
         self.cases = W.SelectMultiple(description="Cases", rows=8)
@@ -139,12 +146,28 @@ class ResponseDashboard(W.VBox):
             self.refresh()
         else:
             self.set_responses(responses)
+        self._poller = Poller(self.refresh_if_changed, poll or 0)
+        if poll:
+            self._poller.start()
+
+    def _file_stamp(self) -> tuple[float, int] | None:
+        try:
+            st = Path(self.source.value).stat()
+        except OSError:
+            return None
+        return (st.st_mtime, st.st_size)
+
+    def refresh_if_changed(self) -> None:
+        """Re-read the responses file if it changed since the last read."""
+        if self.source.value and self._file_stamp() != self._stamp:
+            self.refresh()
 
     # -- data -----------------------------------------------------------------------------
 
     def refresh(self) -> None:
         """(Re-)read the responses file named in :attr:`source`."""
         path = Path(self.source.value)
+        self._stamp = self._file_stamp()
         if not self.source.value:
             self.set_responses(None)
             return

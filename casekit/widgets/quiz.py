@@ -17,7 +17,7 @@ from casekit.io import read_vignettes
 from casekit.model import Assessment, Vignette
 from casekit.rules import Rubric
 from casekit.scoring import score
-from casekit.widgets._common import ErrorBox, data_dir, resolve_rubric
+from casekit.widgets._common import ErrorBox, Poller, data_dir, resolve_rubric
 from casekit.widgets.render import STYLE, _e, notice_html
 
 __all__ = ["RESPONSE_COLUMNS", "Quiz"]
@@ -25,6 +25,8 @@ __all__ = ["RESPONSE_COLUMNS", "Quiz"]
 #: The long response format (DESIGN §3) written by :meth:`Quiz.save_csv`.
 RESPONSE_COLUMNS = ("respondent_id", "vignette_id", "response", "confidence", "timestamp")
 
+REVEAL_SUFFIX = ".revealed"
+POLL_SECONDS = 2.0
 MSG_NO_ACTION = "Choose an action first."
 MSG_HIDDEN = "Answer recorded. The answer will be shown when the instructor reveals it."
 MSG_SAVED = "Saved {n} response(s) to {path}"
@@ -50,7 +52,12 @@ class Quiz(W.VBox):
         Show the criteria checklist / the 1–5 confidence slider.
     save_to : path, optional
         A CSV in the long response format; each first answer to a case is appended at
-        once (several kernels can share one file, e.g. a seminar served by Voilà).
+        once (several kernels can share one file, e.g. a seminar served by Voilà). The
+        reveal is shared too, through a flag file beside it (``<save_to>.revealed``):
+        when the instructor reveals, every page sharing the file shows the answers
+        (checked every couple of seconds and at each interaction).
+    instructor : bool
+        Show the reveal switch. Students' pages (``False``) cannot reveal.
     respondent_id : str, optional
         Default: an anonymous random id.
 
@@ -73,10 +80,15 @@ class Quiz(W.VBox):
         ask_confidence: bool = True,
         save_to: str | os.PathLike[str] | None = None,
         respondent_id: str | None = None,
+        instructor: bool = True,
         **kwargs: Any,
     ) -> None:
         self.rubric = resolve_rubric(rubric)
         self.save_to = Path(save_to) if save_to is not None else None
+        self.instructor = instructor
+        self.reveal_flag = (
+            self.save_to.with_name(self.save_to.name + REVEAL_SUFFIX) if self.save_to else None
+        )
         self.responses: list[dict[str, Any]] = []
         self._sent: set[tuple[str, str]] = set()
         self._callbacks: list[Callable[[dict[str, Any]], None]] = []
@@ -101,7 +113,7 @@ class Quiz(W.VBox):
         self.reveal = W.ToggleButton(
             value=reveal,
             description="Reveal answers (instructor)",
-            layout=W.Layout(width="16em"),
+            layout=W.Layout(width="16em", display=None if instructor else "none"),
         )
         self.feedback = W.HTML()
         self.save_path = W.Text(
@@ -152,6 +164,12 @@ class Quiz(W.VBox):
                 self.error.show(str(exc))
                 vignettes = []
         self.set_vignettes(vignettes)
+        self._poller = Poller(self.check_reveal, POLL_SECONDS)
+        if self.reveal_flag is not None:
+            if self.reveal_flag.exists():  # revealed earlier (e.g. before a page reload)
+                self.reveal.value = True
+            if not instructor:
+                self._poller.start()
 
     # -- cases --------------------------------------------------------------------------
 
@@ -183,6 +201,8 @@ class Quiz(W.VBox):
             return action.replace("_", " ")
 
     def _show_case(self) -> None:
+        if hasattr(self, "_poller"):
+            self.check_reveal()
         v = self.vignette
         self.status.value = ""
         if v is None:
@@ -230,6 +250,7 @@ class Quiz(W.VBox):
             self.responses.remove(previous)
         self.responses.append(record)
         self.status.value = ""
+        self.check_reveal()
         pair = (record["respondent_id"], v.id)
         if self.save_to is not None:
             if pair in self._sent:
@@ -259,7 +280,26 @@ class Quiz(W.VBox):
 
     def _on_reveal(self, change: Any) -> None:
         self._instructor_revealed = bool(change["new"])
+        if self.instructor and self.reveal_flag is not None:
+            with self.error.catching():
+                try:
+                    if change["new"]:
+                        self.reveal_flag.touch()
+                    else:
+                        self.reveal_flag.unlink(missing_ok=True)
+                except OSError as exc:
+                    raise CasekitError(
+                        f"{self.reveal_flag}: cannot share the reveal: {exc.strerror}"
+                    ) from exc
         self._show_feedback()
+
+    def check_reveal(self) -> None:
+        """Follow the instructor's reveal made on another page (the shared flag file)."""
+        if self.reveal_flag is None or self.instructor:
+            return
+        shared = self.reveal_flag.exists()
+        if shared != self.reveal.value:
+            self.reveal.value = shared
 
     def _revealed_by_instructor(self) -> bool:
         # In practice mode (reveal on from the start) feedback waits for an answer; once an
