@@ -100,7 +100,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 # --------------------------------------------------------------------------- pattern analysis
 #
 # A *key* is literal text every match of a pattern starts with, at most _KEY_LEN symbols, in
-# the lower-cased alphabet of the haystack; _WS stands for any run of whitespace. Each key
+# the lower-cased alphabet of the haystack; _WS stands for any run of whitespace and _DIGIT
+# for any run of digits (a literal digit included: the trigger only has to over-approximate).
+# Each key
 # carries whether the pattern asserts a word boundary before it (``\b`` then a word
 # character), which lets the trigger look only at word starts.
 
@@ -108,7 +110,22 @@ _WS = " "
 _KEY_LEN = 12
 _MAX_KEYS = 5000
 _MAX_CLASS = 24
+_DIGIT = "0"
+_RUNS = {_WS: r"\s+", _DIGIT: r"\d+"}
 _WS_RUN = re.compile(r"\s+")
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def _symbol(ch: str) -> str:
+    if ch.isspace():
+        return _WS
+    return _DIGIT if _DIGIT_RUN.match(ch) else ch
+
+
+def _normal_key(key: str) -> str:
+    """A key as the trigger matched it, in the symbols the dispatch tables use."""
+    return _WS_RUN.sub(_WS, _DIGIT_RUN.sub(_DIGIT, key))
+
 
 _Entry = tuple[str, bool, bool]  # (key so far, may still grow, word boundary before it)
 
@@ -126,9 +143,11 @@ def _class_symbols(items: Sequence[tuple[Any, Any]]) -> set[str] | None:
             symbols.update(chr(c) for c in range(av[0], av[1] + 1))
         elif op is _sre.CATEGORY and av in (_sre.CATEGORY_SPACE, _sre.CATEGORY_UNI_SPACE):
             symbols.add(_WS)
+        elif op is _sre.CATEGORY and av in (_sre.CATEGORY_DIGIT, _sre.CATEGORY_UNI_DIGIT):
+            symbols.add(_DIGIT)
         else:
             return None
-    symbols = {_WS if c.isspace() else c for c in symbols}
+    symbols = {_symbol(c) for c in symbols}
     return symbols if len(symbols) <= _MAX_CLASS else None
 
 
@@ -136,7 +155,7 @@ def _atom(op: Any, av: Any) -> set[_Entry] | None:
     """Keys of one parse-tree node; ``None`` when it may start with almost anything."""
     if op is _sre.LITERAL:
         ch = chr(av)
-        return {(_WS if ch.isspace() else ch, True, False)}
+        return {(_symbol(ch), True, False)}
     if op is _sre.IN:
         symbols = _class_symbols(av)
         return None if symbols is None else {(c, True, False) for c in symbols}
@@ -159,8 +178,9 @@ def _atom(op: Any, av: Any) -> set[_Entry] | None:
     if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
         low, _high, sub = av
         inner = _sequence(sub.data)
-        if inner == {(_WS, True, False)}:  # \s+, [ \t]*: the _WS symbol is already a run
-            return {(_WS, True, False)} | ({("", True, False)} if low == 0 else set())
+        for run in _RUNS:  # \s+, [ \t]*, \d{2}: the symbol already stands for a run
+            if inner == {(run, True, False)}:
+                return {(run, True, False)} | ({("", True, False)} if low == 0 else set())
         # after one repetition the key stops growing: a shorter key is still a valid prefix
         out = {(key, False, boundary) for key, _, boundary in inner}
         if low == 0:
@@ -183,7 +203,7 @@ def _sequence(data: Iterable[tuple[Any, Any]]) -> set[_Entry]:
                 new.add((key, False, boundary))
                 continue
             for tail, tail_grows, tail_boundary in item:
-                if tail[:1] == _WS and key[-1:] == _WS:
+                if tail[:1] in _RUNS and key[-1:] == tail[:1]:
                     tail = tail[1:]
                 joined = key + tail
                 starts = boundary or (not key and tail_boundary)
@@ -284,9 +304,7 @@ def _trie(keys: Iterable[str]) -> str:
 
     def build(node: dict[str, Any]) -> str:
         alts = [
-            (r"\s+" if ch == _WS else re.escape(ch)) + build(child)
-            for ch, child in sorted(node.items())
-            if ch
+            _RUNS.get(ch, re.escape(ch)) + build(child) for ch, child in sorted(node.items()) if ch
         ]
         if "" in node:
             alts.append("")
@@ -448,11 +466,13 @@ class _Trigger:
         heads: dict[str, list[str]] = {}
         for key in anywhere:
             heads.setdefault(key[0], []).append(key[1:])
-        first = "".join(r"\s" if h == _WS else re.escape(h) for h in sorted(heads))
+        # A run symbol consumes one character of the run: the match may start at any of them.
+        first = "".join(_RUNS.get(h, re.escape(h))[:2] for h in sorted(heads))
         parts = []
         for head, tails in sorted(heads.items()):
-            if head == _WS:
-                parts.append(r"(?<=\s)(?=(\s*" + _trie(tails) + "))")
+            if head in _RUNS:
+                one = _RUNS[head][:2]
+                parts.append(f"(?<={one})(?=({one}*" + _trie(tails) + "))")
             else:
                 parts.append("(?<=" + re.escape(head) + ")(?=(" + _trie(tails) + "))")
         self.anywhere = re.compile(f"[{first}](?:{'|'.join(parts)})") if parts else None
@@ -470,7 +490,7 @@ class _Trigger:
                 key = m.group(1)
                 ids = table.get(key)
                 if ids is None:
-                    ids = table[_WS_RUN.sub(_WS, key)]
+                    ids = table[_normal_key(key)]
                 p = m.start()
                 for i, alts in ids:
                     found[i].append(p)
@@ -482,7 +502,7 @@ class _Trigger:
                 key = haystack[p : m.end(m.lastindex or 0)]
                 ids = table.get(key)
                 if ids is None:
-                    ids = table[_WS_RUN.sub(_WS, key)]
+                    ids = table[_normal_key(key)]
                 for i, alts in ids:
                     found[i].append(p)
                     tries[i].append(alts)
