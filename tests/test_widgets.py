@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -234,6 +235,20 @@ def test_whatif_debounces_text_until_flushed() -> None:
     assert w.assessment.duty == "not_triggered"
 
 
+def test_whatif_debounce_runs_on_the_kernel_event_loop() -> None:
+    async def typing() -> tuple[str, bool, str]:
+        w = WhatIf(Vignette(id="w", text=THREAT), debounce=0.05)
+        for end in range(5, len(QUIET) + 1, 5):  # a burst of keystrokes
+            w.text.value = QUIET[:end]
+        w.text.value = QUIET
+        during, pending = w.assessment.duty, w._debounce.pending
+        await asyncio.sleep(0.3)
+        return during, pending, w.assessment.duty
+
+    during, pending, after = asyncio.run(typing())
+    assert (during, pending, after) == ("required", True, "not_triggered")
+
+
 def test_whatif_facts_and_jurisdiction() -> None:
     w = WhatIf(Vignette(id="w", text=MALL), debounce=0)
     assert "identifiable_victim" not in w.assessment.fired
@@ -284,6 +299,11 @@ def test_quiz_hides_answer_until_reveal_then_names_criteria(cases: list[Vignette
     # after an instructor's reveal, unanswered cases show the answer too
     q.case.value = "C3"
     assert "Rubric answer" in q.feedback.value
+
+
+def test_quiz_defaults_to_the_rubric_own_cases() -> None:
+    q = Quiz()
+    assert q.vignettes and all(v.id.startswith("DTP-") for v in q.vignettes)
 
 
 def test_quiz_practice_mode_gives_feedback_after_answer(cases: list[Vignette]) -> None:

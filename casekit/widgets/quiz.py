@@ -42,8 +42,9 @@ class Quiz(W.VBox):
     Parameters
     ----------
     vignettes : sequence of Vignette, or a path, optional
-        The cases (default: the bundled set). Each case offers its own ``options`` when
-        it has them, otherwise every action of the rubric.
+        The cases (default: the bundled cases written for the rubric,
+        ``data/vignettes/<rubric>.yaml``). Each case offers its own ``options`` when it
+        has them, otherwise every action of the rubric.
     rubric : Rubric or str, optional
     reveal : bool
         ``True`` (practice): feedback right after each answer. ``False`` (seminar): answers
@@ -156,7 +157,8 @@ class Quiz(W.VBox):
         self.save_button.on_click(lambda _: self.save_csv(self.save_path.value))
 
         if vignettes is None:
-            vignettes = data_dir() / "vignettes"
+            own = data_dir() / "vignettes" / f"{self.rubric.id}.yaml"
+            vignettes = own if own.is_file() else data_dir() / "vignettes"
         if isinstance(vignettes, str | os.PathLike):
             try:
                 vignettes = read_vignettes(Path(vignettes))
