@@ -103,7 +103,7 @@ def bench_explorer(cases: list[Vignette], repeat: int) -> bool:
     ok &= report("sort: id <-> criteria fired, descending",
                  timed(toggle(explorer.sort_by, "id", "criteria fired"), repeat), 100)  # fmt: skip
     explorer.jurisdiction.value = "TX"  # scored once here, cached afterwards
-    ok &= report("jurisdiction generic <-> TX (cached)",
+    ok &= report("jurisdiction as written <-> TX (cached)",
                  timed(toggle(explorer.jurisdiction, "TX", "as written"), repeat), 100)  # fmt: skip
     explorer.page.value = 1
     picks = iter(rng.sample(range(len(cases)), repeat))
