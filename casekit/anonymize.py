@@ -176,7 +176,8 @@ _VOCAB = _words(
     southern eastern western north south east west central midwest person a b c d
     parkinson parkinson's alzheimer alzheimer's huntington huntington's crohn crohn's
     asperger asperger's tourette tourette's hodgkin hodgkin's addison addison's cushing
-    cushing's graves gehrig gehrig's korsakoff wernicke lewy down's marfan raynaud"""
+    cushing's graves gehrig gehrig's korsakoff wernicke lewy down's marfan raynaud
+    pt pts hx dx rx tx sx fx px ah vh si hi htn mdd gad adhd ocd soap mse"""
 )
 
 # First names in the census lists that are also ordinary English words ("Will", "May",

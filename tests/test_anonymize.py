@@ -305,3 +305,10 @@ def test_analyzer_builds_and_runs_with_the_network_blocked(tmp_path: Path) -> No
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "['EMAIL', 'NAME']"
     assert "network used" not in out.stderr
+
+
+def test_clinical_abbreviations_are_not_names() -> None:
+    from casekit.anonymize import find_pii
+
+    assert find_pii("S: Pt reports poor sleep. Traffic. Pt reports AH at night. Hx of HTN.") == []
+    assert [f.entity for f in find_pii("Pt Jonathan Whitfield reports pain.")] == ["NAME"]
