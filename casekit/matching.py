@@ -23,13 +23,15 @@ Python's ``re`` has no multi-pattern search, and a pattern that starts with ``\\
 first-character skip: ``finditer`` tries it at every position of the text. Scanning a
 vignette once per criterion and per cue rule that way was most of the cost of scoring. So
 :class:`Matcher` reads each compiled pattern's parse tree and derives the literal text every
-match must start with ("going to", "kill", "his ", with any run of whitespace as one
-symbol). One trie-factored *trigger* regex finds all of those keys in a single scan, and
-``pattern.match(text, pos, endpos)`` runs only at the positions found, skipping positions
-inside the previous match: exactly ``finditer``'s leftmost, non-overlapping result. A
-pattern alternative that may start with anything (``\\w+ is a dead man``) is searched with
-its own regex, and only when a literal every match must contain occurs in the text.
-Patterns the analysis does not understand are searched plainly. ``tests/reference_matcher.py``
+match must start with ("going to", "kill", "his ", with any run of whitespace, or of
+digits, as one symbol). One trie-factored *trigger* regex finds all of those keys in a
+single scan (two, for keys not at a word start), and ``match(text, pos, endpos)`` runs only
+at the positions found, skipping positions inside the previous match: exactly ``finditer``'s
+leftmost, non-overlapping result. Where a key tells which alternatives of a criterion can
+start there, only those are tried, in order. The branches of a pattern that may start with
+anything (``\\w+ is a dead man``) are searched with their own pruned regex, and only when a
+literal they all contain occurs in the text. Patterns the analysis does not understand
+(or Pythons without ``re._parser``) are searched plainly. ``tests/reference_matcher.py``
 keeps the plain implementation; ``tests/test_matching_equivalence.py`` checks that both give
 identical findings.
 """
@@ -1035,6 +1037,6 @@ def compile_rubric(rubric: Rubric) -> Matcher:
         return hit[1]
     matcher = _compile_equal(rubric)
     if len(_BY_IDENTITY) >= 64:
-        del _BY_IDENTITY[next(iter(_BY_IDENTITY))]
+        _BY_IDENTITY.clear()  # atomic, so safe under threaded schedulers (dask)
     _BY_IDENTITY[id(rubric)] = (rubric, matcher)
     return matcher
