@@ -130,6 +130,7 @@ def test_filters_narrow_table_and_counts_without_rescoring(cases: list[Vignette]
     scored = ex.cache.rows_scored
     ex.duty.value = "required"
     assert _rows(ex) == ["A1"] and _count(ex) == 1
+    assert "Imminence 1" in ex.counts.value and "History of violence 0" in ex.counts.value
     ex.duty.value = "any"
     ex.tags.value = ("imminent",)
     assert _rows(ex) == ["A1", "C3"]
@@ -409,6 +410,10 @@ def test_dashboard_chart_and_agreement_follow_selection(cases: list[Vignette]) -
     assert d.chart.value != both and "C3" not in d.agreement.value
     d.group.value = "cohort"
     assert d.summary is not None and set(d.summary["cohort"]) == {"x", "y"}
+    d.group.value = "(no grouping)"
+    bars = d.chart.value
+    d.kind.value = "agreement with the rubric"
+    assert d.chart.value[:4] == b"\x89PNG" and d.chart.value != bars
     d.cases.value = ()
     assert d.chart.value == b"" and "Choose at least one case" in d.info.value
 

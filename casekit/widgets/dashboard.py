@@ -23,6 +23,9 @@ from casekit.widgets.render import STYLE, _e, notice_html
 __all__ = ["NO_GROUP", "ResponseDashboard", "figure_png", "key_frame"]
 
 NO_GROUP = "(no grouping)"
+#: Chart choices.
+DISTRIBUTION, AGREEMENT = "answers per case", "agreement with the rubric"
+AGREEMENT_BOOT = 200  # bootstrap replicates for the kappa/alpha intervals on the chart
 MSG_NO_RESPONSES = "No responses yet."
 MSG_NOTHING_SELECTED = "Choose at least one case."
 MSG_EXCLUDED = "{n} row(s) of {source} were left out (blank, unknown case or answer, duplicate)."
@@ -82,6 +85,10 @@ class ResponseDashboard(W.VBox):
     ----------
     cases : ipywidgets.SelectMultiple
     group : ipywidgets.Dropdown
+        Split the distribution chart and the table by a respondent attribute.
+    kind : ipywidgets.Dropdown
+        The chart: answers per case (stacked bars) or agreement with the rubric (share
+        choosing the rubric's answer per case with 95% intervals; kappa and alpha).
     chart : ipywidgets.Image
         The distribution chart (PNG).
     agreement : ipywidgets.HTML
@@ -108,6 +115,7 @@ class ResponseDashboard(W.VBox):
         self.refresh_button = W.Button(description="Load / refresh", icon="refresh")
         self.cases = W.SelectMultiple(description="Cases", rows=8)
         self.group = W.Dropdown(options=[NO_GROUP], description="Group by")
+        self.kind = W.Dropdown(options=[DISTRIBUTION, AGREEMENT], description="Chart")
         self.info = W.HTML()
         self.chart = W.Image(format="png", layout=W.Layout(max_width="900px"))
         self.agreement = W.HTML()
@@ -120,7 +128,7 @@ class ResponseDashboard(W.VBox):
                 W.HTML(STYLE),
                 self.error,
                 W.HBox([self.source, self.refresh_button]),
-                W.HBox([self.cases, self.group]),
+                W.HBox([self.cases, W.VBox([self.kind, self.group])]),
                 self.info,
                 self.chart,
                 self.agreement,
@@ -141,6 +149,7 @@ class ResponseDashboard(W.VBox):
         self._quiet = False
         self.cases.observe(self._on_control, names="value")
         self.group.observe(self._on_control, names="value")
+        self.kind.observe(self._on_control, names="value")
         if isinstance(responses, str | os.PathLike):
             self.source.value = str(responses)
             self.refresh()
@@ -246,7 +255,7 @@ class ResponseDashboard(W.VBox):
             self.render()
 
     def render(self) -> None:
-        from casekit.plots import plot_distribution, plot_distribution_by_group
+        from casekit.plots import plot_agreement, plot_distribution, plot_distribution_by_group
         from casekit.responses import summarize_responses
 
         if self._frame is None:
@@ -267,7 +276,11 @@ class ResponseDashboard(W.VBox):
             key = self.key()
             key = key[key["vignette_id"].isin(selected)]
             by = None if self.group.value == NO_GROUP else self.group.value
-            if by is None:
+            if self.kind.value == AGREEMENT:
+                fig = plot_agreement(
+                    frame, key, self.rubric.actions, n_boot=AGREEMENT_BOOT, rubric=self.rubric.id
+                )
+            elif by is None:
                 fig = plot_distribution(
                     frame, key, self.rubric.actions, vignettes=selected, rubric=self.rubric.id
                 )

@@ -256,9 +256,16 @@ class CaseExplorer(W.VBox):
         duties = Counter(r.duty for r in self.matches)
         duty_text = " · ".join(f"{d.replace('_', ' ')}: {duties.get(d, 0)}" for d in DUTIES)
         if n:
+            rubric = self.current_rubric
+            fired = Counter(c for r in self.matches for c in r.fired)
+            fired_text = " · ".join(
+                f"{_e(rubric.criterion(c).label)} {fired[c]}" for c in rubric.criterion_ids
+            )
             self.counts.value = (
                 f'<p class="ck-counts"><b>{n}</b> of {total} cases match '
                 f"(showing {first + 1}–{first + len(shown)}). Duty — {duty_text}</p>"
+                f'<p class="ck-fired-counts"><small>Criteria met among them: {fired_text}'
+                "</small></p>"
             )
         else:
             self.counts.value = f'<p class="ck-counts"><b>0</b> of {total} cases match.</p>'
