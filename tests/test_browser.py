@@ -198,7 +198,7 @@ def test_student_answers_instructor_reveals_and_chart_changes(
     assert "Rubric answer" not in quiz.inner_text()
 
     # it reaches the instructor's chart through the shared file, without a click
-    info = dash.locator(".ck-info", has_text="1 respondents, 1 answers")
+    info = dash.locator(".ck-info", has_text="1 respondent, 1 answer.")
     info.wait_for(timeout=STEP_TIMEOUT)
     first = _chart_src(dash)
     assert first is not None
@@ -207,7 +207,7 @@ def test_student_answers_instructor_reveals_and_chart_changes(
     _control(quiz, "dropdown", "Case").select_option(index=2)
     quiz.locator(".widget-radio-box input[type=radio]").nth(1).check()
     quiz.get_by_role("button", name="Submit answer").click()
-    dash.locator(".ck-info", has_text="1 respondents, 2 answers").wait_for(timeout=STEP_TIMEOUT)
+    dash.locator(".ck-info", has_text="1 respondent, 2 answers").wait_for(timeout=STEP_TIMEOUT)
     _wait_for(page, lambda: _chart_src(dash) not in (None, first), "the chart to change")
     assert dash.locator(".ck-agreement tr").count() == 3  # header + two cases
     _shot(page, "responses.png", dash)

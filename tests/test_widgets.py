@@ -498,7 +498,7 @@ def test_seminar_app_quiz_answer_reaches_dashboard(tmp_path: Path) -> None:
     app.quiz.action.value = app.quiz.action.options[1][1]
     app.quiz.answer()
     assert len(app.dashboard.cases.value) == 2  # new cases join an all-cases selection
-    assert "1 respondents, 2 answers" in app.dashboard.info.value
+    assert "1 respondent, 2 answers" in app.dashboard.info.value
     assert "Rubric answer" not in app.quiz.feedback.value  # seminar: hidden until reveal
 
 

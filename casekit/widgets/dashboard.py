@@ -32,6 +32,10 @@ MSG_EXCLUDED = "{n} row(s) of {source} were left out (blank, unknown case or ans
 MSG_NO_FILE = "{path}: no such file yet; answers will appear here once someone submits one."
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def key_frame(vignettes: Sequence[Vignette], rubric: Rubric) -> pd.DataFrame:
     """The rubric's answer per vignette in the shape casekit.responses expects.
 
@@ -293,7 +297,9 @@ class ResponseDashboard(W.VBox):
                 frame, key, self.rubric.actions, by=by, rubric=self.rubric.id
             )
             self.agreement.value = self._agreement_html(self.summary, by)
-            info = [f"{frame['respondent_id'].nunique()} respondents, {len(frame)} answers."]
+            info = [
+                f"{_n(frame['respondent_id'].nunique(), 'respondent')}, {_n(len(frame), 'answer')}."
+            ]
             if self.table is not None and len(self.table.excluded):
                 info.append(
                     MSG_EXCLUDED.format(n=len(self.table.excluded), source=self.table.source)
@@ -331,8 +337,9 @@ class ResponseDashboard(W.VBox):
             f"<p><b>Agreement among respondents:</b> Fleiss' κ = "
             f"<span class='ck-kappa'>{fmt(attrs.get('fleiss_kappa'))}</span>, "
             f"Krippendorff's α = {fmt(attrs.get('krippendorff_alpha'))} "
-            f"({attrs.get('n_respondents', 0)} respondents, {attrs.get('n_responses', 0)} "
-            f"answers). {_e(attrs.get('agreement_note', ''))}</p>"
+            f"({_n(attrs.get('n_respondents', 0), 'respondent')}, "
+            f"{_n(attrs.get('n_responses', 0), 'answer')}). "
+            f"{_e(attrs.get('agreement_note', ''))}</p>"
         )
         return (
             overall + f'<table class="ck-table ck-agreement"><tr>{head}</tr>{"".join(body)}</table>'
