@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8866
 
-.PHONY: lab app test test-unit lint format bench clean
+.PHONY: install lab app test test-unit test-browser docs-images lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,9 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=$(HOST) --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 app: $(STAMP)
-	@echo "casekit seminar app: http://$(HOST):$(PORT)/"
+	@echo "casekit seminar app"
+	@echo "  students:   http://$(HOST):$(PORT)/"
+	@echo "  instructor: http://$(HOST):$(PORT)/?instructor=1 (answers: $${CASEKIT_RESPONSES:-notebooks/seminar_responses.csv})"
 	$(BIN)/voila notebooks/seminar_app.ipynb --no-browser --Voila.ip=$(HOST) --port=$(PORT)
 
 test: $(STAMP)
@@ -43,6 +45,16 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/throughput.py
+	MPLBACKEND=Agg $(BIN)/python bench/responses.py
+	$(BIN)/python bench/anonymity.py
+	MPLBACKEND=Agg $(BIN)/python bench/widgets.py
+
+test-browser: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -m browser tests/test_browser.py
+
+docs-images: $(STAMP)
+	CASEKIT_DOCS_IMAGES=1 MPLBACKEND=Agg $(BIN)/python -m pytest -m browser tests/test_browser.py
+	MPLBACKEND=Agg $(BIN)/python docs/img/make_responses_png.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
