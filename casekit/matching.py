@@ -84,7 +84,13 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     start = 0
     for m in _BOUNDARY.finditer(text):
         dot = m.start()
-        if text[dot] == "." and _ABBREV.search(text, max(0, dot - 6), dot + 1):
+        # An abbreviation is at most 6 characters after a word boundary: after 7 word
+        # characters there is none, and the regex need not run.
+        if (
+            text[dot] == "."
+            and not (dot >= 7 and text[dot - 7 : dot].isalnum())
+            and _ABBREV.search(text, max(0, dot - 6), dot + 1)
+        ):
             continue
         end = m.end()
         # keep closing punctuation, drop the whitespace

@@ -135,9 +135,22 @@ def test_recombined_vignettes_equivalence() -> None:
             check_same(rubric, text)
 
 
+SHORT_TEXTS = [
+    "Dr. A left. Then Ms. K. called.",
+    "Mr.X. Hi. e.g. this; i.e. that. No. 5 is here.",
+    "He left.\n\nShe came.  \n\n  Then.",
+    "Approx. 7 p.m. tonight. Calledxx. Abcdefg. abcdef. A. b.",
+    "x.",
+    ". . .",
+    "\n\n",
+]
+
+
 def test_sentence_spans_equivalence() -> None:
-    for text in [*VIGNETTES, *RECOMBINED[:100]]:
+    for text in [*VIGNETTES, *RECOMBINED[:100], *SHORT_TEXTS]:
         assert sentence_spans(text) == reference_sentence_spans(text)
+        for cut in range(len(text) if len(text) < 80 else 0):
+            assert sentence_spans(text[cut:]) == reference_sentence_spans(text[cut:])
 
 
 def test_findings_are_not_trivial() -> None:
