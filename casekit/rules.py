@@ -717,48 +717,28 @@ def _parse_rule(check: _Checker, i: int, raw: object) -> DecisionRule | None:
 def _check_references(check: _Checker, rubric: Rubric) -> None:
     criteria = set(rubric.criterion_ids)
     actions = {a.id for a in rubric.actions}
-    known_c = ", ".join(rubric.criterion_ids)
-    known_a = ", ".join(sorted(actions))
+    known = {"criterion": ", ".join(rubric.criterion_ids), "action": ", ".join(sorted(actions))}
+
+    def refer(where: str, key: str, kind: str, values: Iterable[str], valid: set[str]) -> None:
+        for value in values:
+            if value not in valid:
+                check.add(
+                    ERR_REFERENCE.format(
+                        where=where, key=key, kind=kind, value=value, known=known[kind]
+                    )
+                )
+
     for cue in rubric.context:
-        for cid in cue.allowed_types:
-            if cid not in criteria:
-                check.add(
-                    ERR_REFERENCE.format(
-                        where=check.where(f"context rule {cue.id!r}"),
-                        key="allowed_types",
-                        kind="criterion",
-                        value=cid,
-                        known=known_c,
-                    )
-                )
+        where = check.where(f"context rule {cue.id!r}")
+        refer(where, "allowed_types", "criterion", cue.allowed_types, criteria)
     for c in rubric.criteria:
-        for req in c.requires:
-            if req.criterion not in criteria or req.criterion == c.id:
-                check.add(
-                    ERR_REFERENCE.format(
-                        where=check.where(f"criterion {c.id!r}"),
-                        key="requires",
-                        kind="criterion",
-                        value=req.criterion,
-                        known=known_c,
-                    )
-                )
+        where = check.where(f"criterion {c.id!r}")
+        refer(where, "requires", "criterion", (r.criterion for r in c.requires), criteria - {c.id})
     for r in rubric.rules:
         where = check.where(f"rule {r.id!r}")
         for key in ("when_all", "when_any", "when_none"):
-            for cid in getattr(r, key):
-                if cid not in criteria:
-                    check.add(
-                        ERR_REFERENCE.format(
-                            where=where, key=key, kind="criterion", value=cid, known=known_c
-                        )
-                    )
-        if r.action and r.action not in actions:
-            check.add(
-                ERR_REFERENCE.format(
-                    where=where, key="action", kind="action", value=r.action, known=known_a
-                )
-            )
+            refer(where, key, "criterion", getattr(r, key), criteria)
+        refer(where, "action", "action", [r.action] if r.action else [], actions)
     defaults = [r for r in rubric.rules if r.default]
     if len(defaults) != 1:
         check.add(ERR_DEFAULT_COUNT.format(where=check.where(), n=len(defaults)))
