@@ -41,9 +41,7 @@ def main() -> None:
     for rubric in load_rubrics(args.rubric):
         for split in splits:
             cases = [
-                v
-                for v in vignettes
-                if (v.split or "tuning") == split and rubric.id in v.labels
+                v for v in vignettes if (v.split or "tuning") == split and rubric.id in v.labels
             ]
             if not cases:
                 continue

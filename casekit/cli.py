@@ -2,7 +2,8 @@
 
 ::
 
-    casekit score PATH [--rubric ID|FILE ...] [--jurisdiction CODE|all] [--format table|csv|json] [-o FILE]
+    casekit score PATH [--rubric ID|FILE ...] [--jurisdiction CODE|all]
+                       [--format table|csv|json] [-o FILE]
     casekit check PATH [--format text|json]
     casekit scrub PATH -o OUT
     casekit responses FILE --vignettes PATH [--by COLUMN] [--format table|csv|json]

@@ -47,6 +47,8 @@ from casekit.model import DIFFICULTIES, DUTIES, JURISDICTION_CODES, SPLITS, Vign
 if TYPE_CHECKING:
     import pandas as pd
 
+    from casekit.response_tables import ResponseTable, read_column_map, read_responses
+
 __all__ = [
     "ResponseTable",
     "check_vignettes",

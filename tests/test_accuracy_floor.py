@@ -18,11 +18,7 @@ VIGNETTES = read_vignettes("data/vignettes")
 @pytest.mark.parametrize("rubric_id", ["duty_to_protect"])
 def test_tuning_split_duty_accuracy(rubric_id: str) -> None:
     rubric = load_rubric(rubric_id)
-    cases = [
-        v
-        for v in VIGNETTES
-        if v.split == "tuning" and "duty" in v.labels.get(rubric_id, {})
-    ]
+    cases = [v for v in VIGNETTES if v.split == "tuning" and "duty" in v.labels.get(rubric_id, {})]
     assert len(cases) >= 45
     wrong = [
         (v.id, v.labels[rubric_id]["duty"], a.duty)

@@ -58,8 +58,9 @@ def test_score_runs_every_bundled_rubric_by_default(capsys) -> None:
 
 def test_score_csv_one_row_per_vignette_and_rubric(capsys, tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
-    code, out, _ = run(capsys, "score", SET, "--format", "csv", "-o", str(target),
-                       "--rubric", "duty_to_protect")
+    code, out, _ = run(
+        capsys, "score", SET, "--format", "csv", "-o", str(target), "--rubric", "duty_to_protect"
+    )
     assert code == 0 and out == ""
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     from casekit.io import read_vignettes
@@ -82,8 +83,17 @@ def main_json(capsys) -> str:
 
 
 def test_score_all_jurisdictions(capsys) -> None:
-    code, out, _ = run(capsys, "score", "data/vignettes/heldout.yaml", "--jurisdiction", "all",
-                       "--format", "json", "--rubric", "duty_to_protect")
+    code, out, _ = run(
+        capsys,
+        "score",
+        "data/vignettes/heldout.yaml",
+        "--jurisdiction",
+        "all",
+        "--format",
+        "json",
+        "--rubric",
+        "duty_to_protect",
+    )
     data = json.loads(out)
     assert code == 0
     from casekit.io import read_vignettes
@@ -139,7 +149,17 @@ def test_check_flags_identifying_details(capsys, tmp_path: Path) -> None:
     assert code == 1
     assert {("pii", "NAME"), ("pii", "DATE"), ("pii", "ADDRESS")} <= found
     for p in json.loads(out):
-        assert {"record", "id", "kind", "field", "entity", "text", "start", "end", "message"} <= set(p)
+        assert {
+            "record",
+            "id",
+            "kind",
+            "field",
+            "entity",
+            "text",
+            "start",
+            "end",
+            "message",
+        } <= set(p)
 
 
 def test_scrub_writes_a_clean_copy_and_leaves_the_input(capsys, tmp_path: Path) -> None:
@@ -161,7 +181,9 @@ def test_scrub_writes_a_clean_copy_and_leaves_the_input(capsys, tmp_path: Path) 
 def test_console_script_runs_as_a_module() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "casekit.cli", "score", SET, "--format", "json"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "\r" not in proc.stderr  # no progress bar when stderr is not a terminal

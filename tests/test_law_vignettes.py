@@ -143,6 +143,10 @@ def test_colorado_counts_victims_identified_by_a_place():
 
 
 def test_self_harm_is_its_own_criterion_and_never_a_threat_to_others():
-    a = scored("She says she wants to kill herself tonight.", "generic", {"self_harm"},
-               {"threat_communicated", "identifiable_victim"})
+    a = scored(
+        "She says she wants to kill herself tonight.",
+        "generic",
+        {"self_harm"},
+        {"threat_communicated", "identifiable_victim"},
+    )
     assert a.duty == "not_triggered"

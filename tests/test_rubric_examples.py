@@ -9,7 +9,9 @@ from casekit.rules import load_rubrics
 from casekit.scoring import score
 
 CASES = [
-    pytest.param(rubric, criterion.id, text, kind == "fires", id=f"{rubric.id}:{criterion.id}:{kind}:{i}")
+    pytest.param(
+        rubric, criterion.id, text, kind == "fires", id=f"{rubric.id}:{criterion.id}:{kind}:{i}"
+    )
     for rubric in load_rubrics()
     for criterion in rubric.criteria
     for kind, texts in (("fires", criterion.fires), ("silent", criterion.silent))

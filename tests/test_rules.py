@@ -123,7 +123,7 @@ def test_load_rubric_by_path_and_unknown_name(tmp_path: Path) -> None:
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(tiny()), encoding="utf-8")
     assert load_rubric(path).id == "tiny"
-    with pytest.raises(RubricError, match="no rubric 'nope'.*duty_to_protect"):
+    with pytest.raises(RubricError, match=r"no rubric 'nope'.*duty_to_protect"):
         load_rubric("nope")
 
 
@@ -230,7 +230,7 @@ def test_not_a_mapping() -> None:
 def test_bad_yaml_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("rubric: [unclosed\n", encoding="utf-8")
-    with pytest.raises(RubricError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(RubricError, match=r"broken\.yaml: not valid YAML"):
         load_rubric(path)
 
 

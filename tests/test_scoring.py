@@ -25,12 +25,24 @@ def v(text: str, **kw) -> Vignette:
     ("text", "duty", "action", "rule"),
     [
         (THREAT, "required", "warn_and_notify", "tarasoff_duty"),
-        ("He said he is going to shoot up a mall.", "permitted", "emergency_evaluation",
-         "serious_threat_no_identifiable_victim"),
-        ("He threatened to slap his sister.", "not_triggered", "assess_and_document",
-         "threat_not_serious"),
-        ("He denies any intent to hurt his ex-wife.", "not_triggered", "assess_and_document",
-         "no_threat"),
+        (
+            "He said he is going to shoot up a mall.",
+            "permitted",
+            "emergency_evaluation",
+            "serious_threat_no_identifiable_victim",
+        ),
+        (
+            "He threatened to slap his sister.",
+            "not_triggered",
+            "assess_and_document",
+            "threat_not_serious",
+        ),
+        (
+            "He denies any intent to hurt his ex-wife.",
+            "not_triggered",
+            "assess_and_document",
+            "no_threat",
+        ),
     ],
 )
 def test_generic_decisions(text: str, duty: str, action: str, rule: str) -> None:
@@ -107,7 +119,7 @@ def test_score_frame_columns_and_values() -> None:
 
 
 def test_score_frame_requires_id_and_text() -> None:
-    with pytest.raises(DataFormatError, match="missing required column.*text"):
+    with pytest.raises(DataFormatError, match=r"missing required column.*text"):
         score_frame(pd.DataFrame({"id": ["a"]}))
 
 
@@ -140,8 +152,13 @@ def test_score_frame_over_the_bundled_set_is_partitionwise() -> None:
 @given(
     st.lists(
         st.sampled_from(
-            [THREAT, "He went to work.", "He threatened to slap his sister.", "",
-             "He denies any plan to hurt anyone."]
+            [
+                THREAT,
+                "He went to work.",
+                "He threatened to slap his sister.",
+                "",
+                "He denies any plan to hurt anyone.",
+            ]
         ),
         min_size=1,
         max_size=12,
