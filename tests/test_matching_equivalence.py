@@ -300,3 +300,68 @@ def test_compile_rubric_is_cached_per_rubric_object() -> None:
     rubric = RUBRICS[0]
     assert compile_rubric(rubric) is compile_rubric(rubric)
     assert isinstance(compile_rubric(rubric), Matcher)
+
+
+def test_equivalence_for_patterns_the_prefix_analysis_must_refuse_or_model() -> None:
+    # Flags, backreferences, anchors, atomic groups, possessive and lazy repeats, leading
+    # lookarounds, empty-matching alternatives, classes and ranges: each must either be
+    # modelled exactly or searched plainly, never give different findings.
+    patterns = [
+        r"(?i:kill)s?",
+        r"\b(\w)\1\w*",
+        r"^\w+",
+        r"\w+$",
+        r"(?>ab|a)c",
+        r"x++y",
+        r"\b(?:go|went)\s+?home",
+        r"(?=[a-z]{4})\w+ing\b",
+        r"(?<![a-z])ran\b",
+        r"[0-9]+ (?:kg|lb)s?",
+        r"[d-f]og|e?at\b",
+        r"(?:\s|,)+and\b",
+        r"\b(?:q|z)?",
+        r"\bno\b(?!\s+one)",
+    ]
+    data = {
+        "rubric": "toy2",
+        "version": "0",
+        "title": "Toy 2",
+        "context": [
+            {"id": "neg", "category": "negated", "direction": "forward", "literal": ["not"]},
+        ],
+        "criteria": [
+            {
+                "id": f"c{i}",
+                "label": f"C{i}",
+                "description": "d",
+                "match": [p],
+                "cancel_on": ["negated"],
+                "examples": {"fires": ["x"], "silent": ["y"]},
+            }
+            for i, p in enumerate(patterns)
+        ],
+        "actions": [{"id": "a", "label": "A", "explanation": "e", "appropriate": True}],
+        "rules": [
+            {
+                "id": "r",
+                "default": True,
+                "duty_type": "not_triggered",
+                "action": "a",
+                "explanation": "e",
+            },
+        ],
+    }
+    toy = parse_rubric(data)
+    REFERENCES[toy.id] = ReferenceMatcher(toy)
+    GIVENS[toy.id] = _givens(toy)
+    samples = [
+        "KILLS and kill. Aardvark  eel oops. He went home, and they go   home.",
+        "abc ac xxxy xy. Walking ran, Iran ran. 12 kg 3 lbs dog fog eat heat.",
+        "no one came; no. Not now , , and\nand",
+        "",
+        "zq z q",
+    ]
+    for text in samples + RECOMBINED[:10]:
+        check_same(toy, text)
+    found = {f.criterion for t in samples for f in REFERENCES[toy.id].find(t)}
+    assert len(found) >= 10
