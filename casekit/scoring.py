@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -166,7 +167,12 @@ def score(
 
 
 def _known_elsewhere(criterion: str) -> bool:
-    return any(criterion in r.criterion_ids for r in load_rubrics())
+    return criterion in _bundled_criteria()
+
+
+@functools.cache
+def _bundled_criteria() -> frozenset[str]:
+    return frozenset(c for r in load_rubrics() for c in r.criterion_ids)
 
 
 def _quote(f: Finding) -> str:
