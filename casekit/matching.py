@@ -863,9 +863,19 @@ class Matcher:
                 continue
             if rule.allowed_types and cid not in rule.allowed_types:
                 continue
-            if cue.start < t_end and t_start < cue.end:  # the cue is part of the target
-                continue
-            if _in_scope(text, cue, t_start, t_end, s_start, s_end, cues):
+            if cue.start < t_end and t_start < cue.end:
+                # A cue that shares words with a target still governs the words of the
+                # target that follow it ("no thoughts of harming", "owns no weapons"); one
+                # that starts where the target starts, or reaches its end, is the target's
+                # own wording.
+                applies = (
+                    rule.direction in ("forward", "bidirectional")
+                    and cue.start != t_start
+                    and cue.end < t_end
+                )
+            else:
+                applies = _in_scope(text, cue, t_start, t_end, s_start, s_end, cues)
+            if applies:
                 mods.append(
                     Modifier(
                         category=rule.category,

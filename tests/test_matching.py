@@ -258,3 +258,60 @@ def test_explain_does_not_change_what_fires(words: list[str]) -> None:
         return {f.criterion for f in matcher.find(text, explain=explain) if not f.cancelled}
 
     assert fired(True) == fired(False)
+
+
+def test_a_cue_that_shares_words_with_a_target_governs_the_rest_of_it() -> None:
+    rubric = parse_rubric(
+        {
+            "rubric": "overlap",
+            "version": "1",
+            "title": "Overlap",
+            "context": [
+                {
+                    "id": "neg",
+                    "category": "negated",
+                    "direction": "forward",
+                    "literal": ["no thoughts", "no"],
+                },
+                {
+                    "id": "against",
+                    "category": "other_experiencer",
+                    "direction": "backward",
+                    "literal": ["threatened her"],
+                },
+            ],
+            "criteria": [
+                {
+                    "id": "ideation",
+                    "label": "I",
+                    "description": "x",
+                    "match": [
+                        "\\bthoughts of hurting\\b",
+                        "\\bowns (?:\\w+ ){0,2}weapons\\b",
+                        "\\bthreatened her\\b",
+                    ],
+                    "cancel_on": ["negated", "other_experiencer"],
+                    "examples": {"fires": ["thoughts of hurting"], "silent": ["no"]},
+                },
+            ],
+            "actions": [{"id": "a", "label": "A", "explanation": "x", "appropriate": True}],
+            "rules": [
+                {
+                    "id": "d",
+                    "default": True,
+                    "duty_type": "not_triggered",
+                    "action": "a",
+                    "explanation": "x",
+                }
+            ],
+        }
+    )
+
+    def cats(text: str) -> list[str]:
+        return [m.category for f in Matcher(rubric).find(text) for m in f.modifiers]
+
+    assert cats("He has no thoughts of hurting anyone.") == ["negated"]  # cue starts earlier
+    assert cats("He owns no weapons.") == ["negated"]  # cue inside the target
+    assert cats("He owns two weapons.") == []
+    # a cue that is the target's own wording does not modify it
+    assert cats("He threatened her.") == []
