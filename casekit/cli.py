@@ -21,7 +21,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from casekit.errors import CasekitError, Problem
 from casekit.model import JURISDICTION_CODES, US_JURISDICTIONS, Assessment, Vignette
@@ -302,14 +302,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `casekit score ... | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-
-
-def _entry() -> None:  # pragma: no cover - console-script shim
-    sys.exit(main())
-
-
-def _stream() -> TextIO:  # pragma: no cover - kept for symmetry in tests
-    return sys.stdout
 
 
 if __name__ == "__main__":  # pragma: no cover
