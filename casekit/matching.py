@@ -686,6 +686,7 @@ class Matcher:
         for rule in rules:
             for lit in rule.literal:
                 self.literal_rules.setdefault(_norm(lit), []).append(rule)
+        self.literal_rules = _with_prefix_rules(self.literal_rules)
         self.literal_search: _Search | None = None
         if self.literal_rules:
             self.literal_search = _plan((literal_pattern(list(self.literal_rules)),), _flags)
@@ -963,6 +964,28 @@ def _windows(spans: Sequence[tuple[int, int]], allowed: set[int]) -> list[tuple[
 
 def _norm(phrase: str) -> str:
     return " ".join(phrase.lower().split())
+
+def _with_prefix_rules(literal_rules: dict[str, list[CueRule]]) -> dict[str, list[CueRule]]:
+    """Give each literal the rules of the shorter literals it begins with.
+
+    The literal alternation matches the longest phrase at a position, so "if she" (one
+    rule) would hide "if" (another rule). A phrase therefore also carries its word-prefixes'
+    rules, one per category not already present; pseudo cues still remove whatever they
+    overlap ("no doubt" hides the negation of "no").
+    """
+    merged: dict[str, list[CueRule]] = {}
+    for key, rules in literal_rules.items():
+        out = list(rules)
+        categories = {r.category for r in rules}
+        words = key.split(" ")
+        for k in range(1, len(words)):
+            for rule in literal_rules.get(" ".join(words[:k]), []):
+                if rule.category not in categories:
+                    out.append(rule)
+                    categories.add(rule.category)
+        merged[key] = out
+    return merged
+
 
 
 def _index(starts: list[int], pos: int) -> int:

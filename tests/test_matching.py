@@ -315,3 +315,59 @@ def test_a_cue_that_shares_words_with_a_target_governs_the_rest_of_it() -> None:
     assert cats("He owns two weapons.") == []
     # a cue that is the target's own wording does not modify it
     assert cats("He threatened her.") == []
+
+
+def test_a_longer_cue_phrase_does_not_hide_a_shorter_one_from_another_rule() -> None:
+    rubric = parse_rubric(
+        {
+            "rubric": "shadow",
+            "version": "1",
+            "title": "Shadow",
+            "context": [
+                {
+                    "id": "cond",
+                    "category": "conditional",
+                    "direction": "forward",
+                    "literal": ["if"],
+                },
+                {
+                    "id": "cond_after",
+                    "category": "hypothetical",
+                    "direction": "backward",
+                    "literal": ["if she"],
+                },
+                {
+                    "id": "pseudo",
+                    "category": "pseudo",
+                    "direction": "pseudo",
+                    "literal": ["if only"],
+                },
+            ],
+            "criteria": [
+                {
+                    "id": "harm",
+                    "label": "H",
+                    "description": "x",
+                    "match": ["\\bhurt\\b"],
+                    "examples": {"fires": ["hurt"], "silent": ["no"]},
+                },
+            ],
+            "actions": [{"id": "a", "label": "A", "explanation": "x", "appropriate": True}],
+            "rules": [
+                {
+                    "id": "d",
+                    "default": True,
+                    "duty_type": "not_triggered",
+                    "action": "a",
+                    "explanation": "x",
+                }
+            ],
+        }
+    )
+
+    def cats(text: str) -> list[str]:
+        return [m.category for f in Matcher(rubric).find(text) for m in f.modifiers]
+
+    assert cats("If she leaves he will hurt her.") == ["conditional"]  # forward "if" survives
+    assert cats("He will hurt her if she leaves.") == ["hypothetical"]
+    assert cats("If only he would not hurt her.") == []  # the pseudo cue still hides "if"
