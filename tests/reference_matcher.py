@@ -343,6 +343,7 @@ def _windows(spans: Sequence[tuple[int, int]], allowed: set[int]) -> list[tuple[
 def _norm(phrase: str) -> str:
     return " ".join(phrase.lower().split())
 
+
 def _with_prefix_rules(literal_rules: dict[str, list[CueRule]]) -> dict[str, list[CueRule]]:
     """Give each literal the rules of the shorter literals it begins with.
 
@@ -363,7 +364,6 @@ def _with_prefix_rules(literal_rules: dict[str, list[CueRule]]) -> dict[str, lis
                     categories.add(rule.category)
         merged[key] = out
     return merged
-
 
 
 def _index(starts: list[int], pos: int) -> int:
