@@ -91,16 +91,19 @@ def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 def _cmd_score(args: argparse.Namespace) -> int:
     from casekit.io import read_vignettes
     from casekit.rules import load_rubrics
-    from casekit.scoring import score
+    from casekit.scoring import score_jurisdictions
 
     vignettes = read_vignettes(args.path)
     rubrics = load_rubrics(args.rubric or None)
     codes = _jurisdictions(args.jurisdiction)
-    results: list[tuple[Vignette, str | None, list[Assessment]]] = []
+    results: list[tuple[Vignette, list[Assessment]]] = []
     for v in _progress(vignettes, "scoring"):
-        for code in codes:
-            assessments = [score(v, r, jurisdiction=code, explain=False) for r in rubrics]
-            results.append((v, code, assessments))
+        # per rubric: one text scan, one decision per jurisdiction
+        by_rubric = [
+            score_jurisdictions(v, r, [c or v.jurisdiction or "generic" for c in codes])
+            for r in rubrics
+        ]
+        results.extend((v, list(per_code)) for per_code in zip(*by_rubric, strict=True))
 
     if args.format == "json":
         out = [
@@ -109,14 +112,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
                 "jurisdiction": assessments[0].jurisdiction,
                 "assessments": [a.to_json() for a in assessments],
             }
-            for v, _, assessments in results
+            for v, assessments in results
         ]
         _write(json.dumps(out, indent=2, ensure_ascii=False) + "\n", args.output)
         return EXIT_OK
 
     criteria = list(dict.fromkeys(c for r in rubrics for c in r.criterion_ids))
     rows = []
-    for v, _, assessments in results:
+    for v, assessments in results:
         for a in assessments:
             row: dict[str, Any] = {
                 "id": v.id,

@@ -37,6 +37,7 @@ __all__ = [
     "score",
     "score_all",
     "score_frame",
+    "score_jurisdictions",
 ]
 
 LAW_RUBRIC = "duty_to_protect"
@@ -101,6 +102,31 @@ def score(
     """
     rub = _resolve(rubric)
     code = _normalise_code(jurisdiction or vignette.jurisdiction or "generic")
+    given, findings, fired = _detect(vignette, rub, explain)
+    return _decide(vignette, rub, code, given, findings, fired)
+
+
+def score_jurisdictions(
+    vignette: Vignette,
+    rubric: Rubric | str | None = None,
+    codes: Sequence[str] = ("generic",),
+    *,
+    explain: bool = False,
+) -> list[Assessment]:
+    """One assessment per jurisdiction code, reading the text once.
+
+    Equivalent to ``[score(vignette, rubric, jurisdiction=c, explain=explain) for c in
+    codes]``; the criteria do not depend on the jurisdiction, only the decision does.
+    """
+    rub = _resolve(rubric)
+    detected = _detect(vignette, rub, explain)
+    return [_decide(vignette, rub, _normalise_code(c), *detected) for c in codes]
+
+
+def _detect(
+    vignette: Vignette, rub: Rubric, explain: bool
+) -> tuple[dict[str, bool], list[Finding], tuple[str, ...]]:
+    """Given facts, every finding, and the fired criteria in rubric order."""
     given = {}
     for criterion, value in vignette.facts.items():
         if criterion not in rub.criterion_ids:
@@ -125,8 +151,20 @@ def score(
 
     findings = compile_rubric(rub).find(vignette.text, given, explain=explain)
     live = {f.criterion for f in findings if not f.cancelled}
-    fired_set = {c for c in rub.criterion_ids if given.get(c, c in live)}
-    fired = tuple(c for c in rub.criterion_ids if c in fired_set)
+    fired = tuple(c for c in rub.criterion_ids if given.get(c, c in live))
+    return given, findings, fired
+
+
+def _decide(
+    vignette: Vignette,
+    rub: Rubric,
+    code: str,
+    given: dict[str, bool],
+    findings: list[Finding],
+    fired: tuple[str, ...],
+) -> Assessment:
+    """The rubric's (or, for a state, the law's) decision on fired criteria."""
+    fired_set = frozenset(fired)
     rule = rub.decide(fired_set)
     duty, action, rule_id = rule.duty_type, rule.action, rule.id
     decision_text = rule.explanation
@@ -138,7 +176,7 @@ def score(
     if rub.id == LAW_RUBRIC and code != "generic":
         from casekit import law
 
-        decision = law.decide(law.get_jurisdiction(code), frozenset(fired_set))
+        decision = law.decide(law.get_jurisdiction(code), fired_set)
         duty, action = decision.duty, decision.action
         rule_id = f"law:{code}"
         decision_text = decision.rationale
@@ -311,8 +349,7 @@ def compare_jurisdictions(
     table = law.load_jurisdictions()
     wanted = list(codes) if codes else ["generic", *sorted(c for c in table if c != "generic")]
     rows = []
-    for code in wanted:
-        a = score(vignette, rubric, jurisdiction=code, explain=False)
+    for a in score_jurisdictions(vignette, rubric, wanted):
         row = table[a.jurisdiction]
         rows.append(
             {

@@ -171,3 +171,13 @@ def test_every_record_scored_exactly_once_in_any_partitioning(texts: list[str], 
     out = pd.concat(parts, ignore_index=True)
     assert list(out["vignette_id"]) == list(frame["id"])
     pd.testing.assert_frame_equal(out, score_frame(frame))
+
+
+def test_score_jurisdictions_equals_scoring_each_code() -> None:
+    from casekit.scoring import score_jurisdictions
+
+    codes = ["generic", "TX", "ca", "FL", "NH"]
+    case = v(THREAT, facts={"violence_history": True})
+    assert score_jurisdictions(case, DTP, codes) == [
+        score(case, DTP, jurisdiction=c, explain=False) for c in codes
+    ]
