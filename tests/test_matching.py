@@ -260,39 +260,27 @@ def test_explain_does_not_change_what_fires(words: list[str]) -> None:
     assert fired(True) == fired(False)
 
 
-def test_a_cue_that_shares_words_with_a_target_governs_the_rest_of_it() -> None:
+def cue(cue_id: str, category: str, direction: str, *literal: str) -> dict:
+    return {"id": cue_id, "category": category, "direction": direction, "literal": list(literal)}
+
+
+def modifier_categories(context: list[dict], match: list[str], cancel_on=()):
+    """A one-criterion rubric's matcher, returning the modifier categories found in a text."""
     rubric = parse_rubric(
         {
-            "rubric": "overlap",
+            "rubric": "mini",
             "version": "1",
-            "title": "Overlap",
-            "context": [
-                {
-                    "id": "neg",
-                    "category": "negated",
-                    "direction": "forward",
-                    "literal": ["no thoughts", "no"],
-                },
-                {
-                    "id": "against",
-                    "category": "other_experiencer",
-                    "direction": "backward",
-                    "literal": ["threatened her"],
-                },
-            ],
+            "title": "Mini",
+            "context": context,
             "criteria": [
                 {
-                    "id": "ideation",
-                    "label": "I",
+                    "id": "target",
+                    "label": "T",
                     "description": "x",
-                    "match": [
-                        "\\bthoughts of hurting\\b",
-                        "\\bowns (?:\\w+ ){0,2}weapons\\b",
-                        "\\bthreatened her\\b",
-                    ],
-                    "cancel_on": ["negated", "other_experiencer"],
-                    "examples": {"fires": ["thoughts of hurting"], "silent": ["no"]},
-                },
+                    "match": match,
+                    "cancel_on": list(cancel_on),
+                    "examples": {"fires": ["x"], "silent": ["y"]},
+                }
             ],
             "actions": [{"id": "a", "label": "A", "explanation": "x", "appropriate": True}],
             "rules": [
@@ -306,10 +294,22 @@ def test_a_cue_that_shares_words_with_a_target_governs_the_rest_of_it() -> None:
             ],
         }
     )
+    matcher = Matcher(rubric)
+    return lambda text: [m.category for f in matcher.find(text) for m in f.modifiers]
 
-    def cats(text: str) -> list[str]:
-        return [m.category for f in Matcher(rubric).find(text) for m in f.modifiers]
 
+def test_a_cue_that_shares_words_with_a_target_governs_the_rest_of_it() -> None:
+    cats = modifier_categories(
+        [
+            cue("neg", "negated", "forward", "no thoughts", "no"),
+            cue("against", "other_experiencer", "backward", "threatened her"),
+        ],
+        [
+            "\\bthoughts of hurting\\b",
+            "\\bowns (?:\\w+ ){0,2}weapons\\b",
+            "\\bthreatened her\\b",
+        ],
+    )
     assert cats("He has no thoughts of hurting anyone.") == ["negated"]  # cue starts earlier
     assert cats("He owns no weapons.") == ["negated"]  # cue inside the target
     assert cats("He owns two weapons.") == []
@@ -318,56 +318,14 @@ def test_a_cue_that_shares_words_with_a_target_governs_the_rest_of_it() -> None:
 
 
 def test_a_longer_cue_phrase_does_not_hide_a_shorter_one_from_another_rule() -> None:
-    rubric = parse_rubric(
-        {
-            "rubric": "shadow",
-            "version": "1",
-            "title": "Shadow",
-            "context": [
-                {
-                    "id": "cond",
-                    "category": "conditional",
-                    "direction": "forward",
-                    "literal": ["if"],
-                },
-                {
-                    "id": "cond_after",
-                    "category": "hypothetical",
-                    "direction": "backward",
-                    "literal": ["if she"],
-                },
-                {
-                    "id": "pseudo",
-                    "category": "pseudo",
-                    "direction": "pseudo",
-                    "literal": ["if only"],
-                },
-            ],
-            "criteria": [
-                {
-                    "id": "harm",
-                    "label": "H",
-                    "description": "x",
-                    "match": ["\\bhurt\\b"],
-                    "examples": {"fires": ["hurt"], "silent": ["no"]},
-                },
-            ],
-            "actions": [{"id": "a", "label": "A", "explanation": "x", "appropriate": True}],
-            "rules": [
-                {
-                    "id": "d",
-                    "default": True,
-                    "duty_type": "not_triggered",
-                    "action": "a",
-                    "explanation": "x",
-                }
-            ],
-        }
+    cats = modifier_categories(
+        [
+            cue("cond", "conditional", "forward", "if"),
+            cue("cond_after", "hypothetical", "backward", "if she"),
+            cue("pseudo", "pseudo", "pseudo", "if only"),
+        ],
+        ["\\bhurt\\b"],
     )
-
-    def cats(text: str) -> list[str]:
-        return [m.category for f in Matcher(rubric).find(text) for m in f.modifiers]
-
     assert cats("If she leaves he will hurt her.") == ["conditional"]  # forward "if" survives
     assert cats("He will hurt her if she leaves.") == ["hypothetical"]
     assert cats("If only he would not hurt her.") == []  # the pseudo cue still hides "if"
