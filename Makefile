@@ -28,7 +28,7 @@ app: $(STAMP)
 	$(BIN)/voila notebooks/seminar_app.ipynb --no-browser --Voila.ip=$(HOST) --port=$(PORT)
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks casekit --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider
 
 test-unit: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests -m "not browser"
