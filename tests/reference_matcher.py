@@ -487,8 +487,8 @@ def _has_top_level_bar(alt: str) -> bool:
 def factor_alternatives(alternatives: Iterable[str]) -> str:
     """One regex alternation of ``alternatives`` with shared literal prefixes factored out.
 
-    >>> factor_alternatives(["kill", "knife", "gun"])
-    'g(?:un)|k(?:ill|nife)'
+    >>> factor_alternatives(["kill", "kick", "gun"])
+    'g(?:u(?:n))|k(?:i(?:c(?:k)|l(?:l)))'
     """
     groups: dict[str, list[str]] = {}
     rest: list[str] = []
