@@ -4,7 +4,9 @@ Every bundled vignette with gold ``labels`` for a rubric is scored under the gen
 standard (the gold labels describe the Tarasoff-standard reading). The held-out split was
 written before the rules were tuned and is never used to tune them; report both.
 
-Run: ``.venv/bin/python bench/accuracy.py [--split tuning|heldout|all] [--rubric ID] [--errors]``
+Run: ``.venv/bin/python bench/accuracy.py [--split tuning|heldout|all] [--rubric ID] [--errors]
+[--by-file]``. ``--by-file`` adds one line per vignette file (duty accuracy and criterion F1), so
+a held-out set can be reported on its own.
 """
 
 from __future__ import annotations
@@ -34,9 +36,17 @@ def main() -> None:
     parser.add_argument("--split", choices=["tuning", "heldout", "all"], default="all")
     parser.add_argument("--rubric", action="append", help="rubric id (default: all bundled)")
     parser.add_argument("--errors", action="store_true", help="list every disagreement")
+    parser.add_argument("--by-file", action="store_true", help="one line per vignette file")
     args = parser.parse_args()
 
-    vignettes = read_vignettes(ROOT / "data" / "vignettes")
+    folder = ROOT / "data" / "vignettes"
+    files = {
+        v.id: path.name
+        for path in sorted(folder.iterdir())
+        if path.suffix in (".yaml", ".yml", ".csv", ".jsonl")
+        for v in read_vignettes(path)
+    }
+    vignettes = read_vignettes(folder)
     splits = ["tuning", "heldout"] if args.split == "all" else [args.split]
     for rubric in load_rubrics(args.rubric):
         for split in splits:
@@ -46,28 +56,32 @@ def main() -> None:
             if not cases:
                 continue
             counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+            per_file: dict[str, dict[str, list[int]]] = defaultdict(
+                lambda: defaultdict(lambda: [0, 0, 0])
+            )
             duty_right = duty_n = 0
             errors = []
             for v in cases:
                 gold = v.labels[rubric.id]
                 a = score(v, rubric, jurisdiction="generic")
+                mine = per_file[files.get(v.id, "?")]
                 for c in rubric.criterion_ids:
                     if c not in gold:
                         continue
                     pred, truth = c in a.fired, bool(gold[c])
-                    tp_fp_fn = counts[c]
-                    if pred and truth:
-                        tp_fp_fn[0] += 1
-                    elif pred:
-                        tp_fp_fn[1] += 1
-                        errors.append(f"  FP {c:<24} {v.id}")
-                    elif truth:
-                        tp_fp_fn[2] += 1
-                        errors.append(f"  FN {c:<24} {v.id}")
+                    slot = 0 if pred and truth else 1 if pred else 2 if truth else -1
+                    if slot < 0:
+                        continue
+                    counts[c][slot] += 1
+                    mine[c][slot] += 1
+                    if slot:
+                        errors.append(f"  {'FP' if slot == 1 else 'FN'} {c:<24} {v.id}")
                 if "duty" in gold:
                     duty_n += 1
+                    mine["duty"][1] += 1
                     if a.duty == gold["duty"]:
                         duty_right += 1
+                        mine["duty"][0] += 1
                     else:
                         errors.append(f"  duty {v.id}: gold {gold['duty']}, got {a.duty}")
             print(f"\n{rubric.id} / {split}: {len(cases)} vignettes")
@@ -79,8 +93,22 @@ def main() -> None:
                     print(f"  {c:<26}{p:6.2f}{r:6.2f}{f:6.2f}  {tp:3d} {fp:3d} {fn:3d}")
             if duty_n:
                 print(f"  duty accuracy: {duty_right}/{duty_n} = {duty_right / duty_n:.2f}")
+            if args.by_file:
+                _print_by_file(rubric.criterion_ids, per_file)
             if args.errors:
                 print("\n".join(errors))
+
+
+def _print_by_file(criteria: tuple[str, ...], per_file: dict[str, dict[str, list[int]]]) -> None:
+    print(f"  {'file':<26}{'n':>4}{'duty':>7}   " + " ".join(c[:8] for c in criteria))
+    for name, counts in sorted(per_file.items()):
+        right, n = counts.get("duty", [0, 0])[:2]
+        duty = f"{right / n:7.2f}" if n else f"{'-':>7}"
+        f1s = []
+        for c in criteria:
+            tp, fp, fn = counts.get(c, [0, 0, 0])
+            f1s.append(f"{prf(tp, fp, fn)[2]:8.2f}" if tp + fp + fn else f"{'-':>8}")
+        print(f"  {name:<26}{n:4d}{duty}   " + " ".join(f1s))
 
 
 if __name__ == "__main__":
