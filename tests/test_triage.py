@@ -25,6 +25,8 @@ EXCEPTION_FILES = {
     "child_abuse": "child_abuse.yaml",
     "elder_abuse": "elder_abuse.yaml",
 }
+#: rubric id -> further tuning-only files with the same full labels (no held-out split)
+TUNING_ONLY_FILES = {"self_harm": ("self_harm_2.yaml",)}
 FOUR_RUBRICS = ("duty_to_protect", "self_harm", "child_abuse", "elder_abuse")
 MIN_HELDOUT_ACCURACY = 0.85
 MIN_HELDOUT_PER_FILE = 5
@@ -132,6 +134,24 @@ def test_vignette_files_carry_full_labels(rubric_id: str) -> None:
     splits = [v.split for v in mine]
     assert splits == sorted(splits, key=lambda s: s != "heldout")
     for v in mine:
+        assert set(FOUR_RUBRICS) <= set(v.labels), v.id
+        for rid in FOUR_RUBRICS:
+            assert v.labels[rid]["duty"] in DUTIES, (v.id, rid)
+        missing = set(rubric.criterion_ids) - set(v.labels[rubric_id])
+        assert not missing, (v.id, missing)
+
+
+@pytest.mark.parametrize(
+    ("rubric_id", "name"), [(r, n) for r, names in TUNING_ONLY_FILES.items() for n in names]
+)
+def test_tuning_only_files_carry_full_labels(rubric_id: str, name: str) -> None:
+    rubric = load_rubric(rubric_id)
+    tag = "exception-" + rubric_id.replace("_", "-")
+    mine = read_vignettes(VIGNETTE_DIR / name, strict=True)
+    assert len(mine) >= 15
+    for v in mine:
+        assert v.split == "tuning", v.id
+        assert tag in v.tags, v.id
         assert set(FOUR_RUBRICS) <= set(v.labels), v.id
         for rid in FOUR_RUBRICS:
             assert v.labels[rid]["duty"] in DUTIES, (v.id, rid)
