@@ -23,6 +23,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -583,6 +584,9 @@ def choose(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cv-only", action="store_true", help="stop before the held-out split")
+    parser.add_argument(
+        "--rubric-rev", default="HEAD", help="git revision of the rubric file (default HEAD)"
+    )
     args = parser.parse_args()
     t_start = time.perf_counter()
 
@@ -590,21 +594,23 @@ def main() -> None:
         for line in lines:
             print(line, flush=True)
 
-    rubric = load_rubric(RUBRIC)
-    rubric_file = ROOT / "data" / "rubrics" / f"{RUBRIC}.yaml"
-    rubric_sha = hashlib.sha256(rubric_file.read_bytes()).hexdigest()[:12]
-    committed = subprocess.run(
-        ["git", "log", "-1", "--format=%h %cI", "--", str(rubric_file)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "diff", "--quiet", "HEAD", "--", str(rubric_file)], cwd=ROOT
-    ).returncode
-    state = "with uncommitted changes" if dirty else "as committed"
+    # The rules are pinned to a committed version: the rubric is edited by others while this
+    # runs, and a baseline that moves between the CV and the held-out run means nothing.
+    rel = f"data/rubrics/{RUBRIC}.yaml"
+
+    def git(*cmd: str) -> str:
+        return subprocess.run(
+            ["git", *cmd], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+
+    commit = git("log", "-1", "--format=%h %cI", args.rubric_rev, "--", rel).strip()
+    pinned = Path(tempfile.mkdtemp()) / f"{RUBRIC}.yaml"
+    pinned.write_text(git("show", f"{args.rubric_rev}:{rel}"))
+    rubric = load_rubric(pinned)
+    rubric_sha = hashlib.sha256(pinned.read_bytes()).hexdigest()[:12]
     say(
-        f"rules: {rubric_file.name} sha256 {rubric_sha}..., {state} (last commit {committed}); "
+        f"rules: {rel} at {args.rubric_rev} (last changed in {commit}), sha256 {rubric_sha}...; "
+        f"git HEAD {git('rev-parse', '--short', 'HEAD').strip()}; "
         f"rss before model {rss_mb():.0f} MB"
     )
 
