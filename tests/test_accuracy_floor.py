@@ -19,14 +19,16 @@ VIGNETTES = read_vignettes("data/vignettes")
 def test_tuning_split_duty_accuracy(rubric_id: str) -> None:
     rubric = load_rubric(rubric_id)
     cases = [v for v in VIGNETTES if v.split == "tuning" and "duty" in v.labels.get(rubric_id, {})]
-    assert len(cases) >= 45
+    assert len(cases) >= 250
     wrong = [
         (v.id, v.labels[rubric_id]["duty"], a.duty)
         for v in cases
         if (a := score(v, rubric, jurisdiction="generic")).duty != v.labels[rubric_id]["duty"]
     ]
-    # 0.83 when this floor was set (156/187, three tuning sets of increasingly varied wording)
-    assert len(wrong) / len(cases) <= 0.20, wrong
+    # 0.92 when this floor was set (236/257: four duty_to_protect tuning sets of increasingly
+    # varied wording plus the other rubrics' tuning cases); it was 0.80 (206/257) before the
+    # vocabulary was widened for duty_to_protect_4.yaml
+    assert len(wrong) / len(cases) <= 0.12, wrong
 
 
 def test_tuning_split_threat_criterion_f1() -> None:
@@ -41,4 +43,4 @@ def test_tuning_split_threat_criterion_f1() -> None:
         fp += pred and not gold["threat_communicated"]
         fn += (not pred) and gold["threat_communicated"]
     f1 = 2 * tp / (2 * tp + fp + fn)
-    assert f1 >= 0.9, (tp, fp, fn)
+    assert f1 >= 0.93, (tp, fp, fn)  # 0.96 when this floor was set
