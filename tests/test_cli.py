@@ -190,6 +190,19 @@ def test_console_script_runs_as_a_module() -> None:
     json.loads(proc.stdout)
 
 
+def test_python_dash_m_casekit_is_the_cli(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    ok = subprocess.run(
+        [sys.executable, "-m", "casekit", "check", SET], capture_output=True, text=True
+    )
+    bad = subprocess.run(
+        [sys.executable, "-m", "casekit", "check", str(empty)], capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert bad.returncode == 1 and "empty.yaml" in bad.stderr + bad.stdout
+
+
 def test_strict_loading_refuses_identifying_details(tmp_path: Path) -> None:
     from casekit.errors import AnonymizationError
     from casekit.io import read_vignettes

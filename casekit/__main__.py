@@ -1,0 +1,7 @@
+"""``python -m casekit``: the same command line as the ``casekit`` script."""
+
+import sys
+
+from casekit.cli import main
+
+sys.exit(main())
