@@ -25,7 +25,7 @@ def test_tuning_split_duty_accuracy(rubric_id: str) -> None:
         for v in cases
         if (a := score(v, rubric, jurisdiction="generic")).duty != v.labels[rubric_id]["duty"]
     ]
-    # 0.92 when this floor was set (236/257: four duty_to_protect tuning sets of increasingly
+    # 0.92 when this floor was set (237/257: four duty_to_protect tuning sets of increasingly
     # varied wording plus the other rubrics' tuning cases); it was 0.80 (206/257) before the
     # vocabulary was widened for duty_to_protect_4.yaml
     assert len(wrong) / len(cases) <= 0.12, wrong
