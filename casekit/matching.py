@@ -220,9 +220,25 @@ def _sequence(data: Iterable[tuple[Any, Any]]) -> set[_Entry]:
                 else:
                     new.add((joined, tail_grows, starts))
         if len(new) > _MAX_KEYS:
-            raise _Unsupported
+            new = _shorten(new)
         out = new
     return out
+
+
+def _shorten(entries: set[_Entry]) -> set[_Entry]:
+    """Fewer, shorter keys: every match that starts with a key starts with its prefix too.
+
+    Keys are cut to the longest length that leaves at most ``_MAX_KEYS`` of them; a cut key
+    stops growing (what follows in the pattern follows the whole key, not the cut one).
+    """
+    for length in range(_KEY_LEN - 1, 0, -1):
+        cut = {
+            (key[:length], False, boundary) if len(key) >= length else (key, grows, boundary)
+            for key, grows, boundary in entries
+        }
+        if len(cut) <= _MAX_KEYS:
+            return cut
+    raise _Unsupported
 
 
 @functools.lru_cache(maxsize=4096)

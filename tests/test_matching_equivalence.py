@@ -365,3 +365,57 @@ def test_equivalence_for_patterns_the_prefix_analysis_must_refuse_or_model() -> 
         check_same(toy, text)
     found = {f.criterion for t in samples for f in REFERENCES[toy.id].find(t)}
     assert len(found) >= 10
+
+
+def test_a_pattern_with_too_many_start_keys_keeps_shorter_keys() -> None:
+    # 26 x 9 x 10 words after one of 3 determiners: more start keys than the trigger keeps,
+    # so they are cut to shorter prefixes instead of leaving the pattern to a full scan.
+    from casekit.matching import _MAX_KEYS, _prefix_keys
+
+    words = [
+        a + b + c + "x"
+        for a in "abcdefghijklmnopqrstuvwxyz"
+        for b in "aeiouywrs"
+        for c in "bcdfghklmn"
+    ]
+    pattern = r"\b(?:the|his|her) (?:" + "|".join(words) + r")\b"
+    assert 3 * len(words) > _MAX_KEYS
+    keys = _prefix_keys(pattern)
+    assert keys is not None and 0 < len(keys) <= _MAX_KEYS
+    starts = [f"{d} {w}" for d in ("the", "his", "her") for w in words]
+    assert all(any(m.startswith(key) for m in starts) for key, _ in keys)
+    data = {
+        "rubric": "many",
+        "version": "0",
+        "title": "Many keys",
+        "criteria": [
+            {
+                "id": "w",
+                "label": "W",
+                "description": "d",
+                "match": [pattern],
+                "examples": {"fires": [f"his {words[5]}"], "silent": [f"this {words[5]}"]},
+            },
+        ],
+        "actions": [{"id": "a", "label": "A", "explanation": "e", "appropriate": True}],
+        "rules": [
+            {
+                "id": "r",
+                "default": True,
+                "duty_type": "not_triggered",
+                "action": "a",
+                "explanation": "e",
+            },
+        ],
+    }
+    many = parse_rubric(data)
+    REFERENCES[many.id] = ReferenceMatcher(many)
+    GIVENS[many.id] = _givens(many)
+    rng = random.Random(7)
+    for _ in range(40):
+        text = " ".join(
+            rng.choice(["the", "his", "her", "this", "them", rng.choice(words), "ab", "."])
+            for _ in range(30)
+        )
+        check_same(many, text)
+    assert compile_rubric(many).find(f"Then his {words[-1]} left.")
