@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -228,6 +229,29 @@ def test_sentence_spans_property(text: str) -> None:
     assert sentence_spans(text) == reference_sentence_spans(text)
 
 
+def _register(data: dict[str, Any]) -> Rubric:
+    """Parse a test rubric (given one trivial action and rule) and register its reference."""
+    rubric = parse_rubric(
+        {
+            "version": "0",
+            "actions": [{"id": "a", "label": "A", "explanation": "e", "appropriate": True}],
+            "rules": [
+                {
+                    "id": "r",
+                    "default": True,
+                    "duty_type": "not_triggered",
+                    "action": "a",
+                    "explanation": "e",
+                },
+            ],
+            **data,
+        }
+    )
+    REFERENCES[rubric.id] = ReferenceMatcher(rubric)
+    GIVENS[rubric.id] = _givens(rubric)
+    return rubric
+
+
 # ------------------------------------------------------------------- generic, not hard-coded
 
 
@@ -236,7 +260,6 @@ def test_equivalence_holds_for_a_rubric_the_matcher_has_never_seen() -> None:
     # an optional first token, alternations of different shapes, and a requirement.
     data = {
         "rubric": "toy",
-        "version": "0",
         "title": "Toy",
         "terms": {"pet": ["cats?", "dogs?", "hamsters?"]},
         "context": [
@@ -267,20 +290,8 @@ def test_equivalence_holds_for_a_rubric_the_matcher_has_never_seen() -> None:
                 "examples": {"fires": ["my cat eats fish"], "silent": ["fish"]},
             },
         ],
-        "actions": [{"id": "a", "label": "A", "explanation": "e", "appropriate": True}],
-        "rules": [
-            {
-                "id": "r",
-                "default": True,
-                "duty_type": "not_triggered",
-                "action": "a",
-                "explanation": "e",
-            },
-        ],
     }
-    toy = parse_rubric(data)
-    REFERENCES[toy.id] = ReferenceMatcher(toy)
-    GIVENS[toy.id] = _givens(toy)
+    toy = _register(data)
     samples = [
         "My cat eats fresh fish. No dog ate 3 cans but my old hamster did. Years ago, fish.",
         "Suddenly cats ate meat; a cat at 12 tins. Heat, meat, eat.",
@@ -324,7 +335,6 @@ def test_equivalence_for_patterns_the_prefix_analysis_must_refuse_or_model() -> 
     ]
     data = {
         "rubric": "toy2",
-        "version": "0",
         "title": "Toy 2",
         "context": [
             {"id": "neg", "category": "negated", "direction": "forward", "literal": ["not"]},
@@ -340,20 +350,8 @@ def test_equivalence_for_patterns_the_prefix_analysis_must_refuse_or_model() -> 
             }
             for i, p in enumerate(patterns)
         ],
-        "actions": [{"id": "a", "label": "A", "explanation": "e", "appropriate": True}],
-        "rules": [
-            {
-                "id": "r",
-                "default": True,
-                "duty_type": "not_triggered",
-                "action": "a",
-                "explanation": "e",
-            },
-        ],
     }
-    toy = parse_rubric(data)
-    REFERENCES[toy.id] = ReferenceMatcher(toy)
-    GIVENS[toy.id] = _givens(toy)
+    toy = _register(data)
     samples = [
         "KILLS and kill. Aardvark  eel oops. He went home, and they go   home.",
         "abc ac xxxy xy. Walking ran, Iran ran. 12 kg 3 lbs dog fog eat heat.",
@@ -386,7 +384,6 @@ def test_a_pattern_with_too_many_start_keys_keeps_shorter_keys() -> None:
     assert all(any(m.startswith(key) for m in starts) for key, _ in keys)
     data = {
         "rubric": "many",
-        "version": "0",
         "title": "Many keys",
         "criteria": [
             {
@@ -397,20 +394,8 @@ def test_a_pattern_with_too_many_start_keys_keeps_shorter_keys() -> None:
                 "examples": {"fires": [f"his {words[5]}"], "silent": [f"this {words[5]}"]},
             },
         ],
-        "actions": [{"id": "a", "label": "A", "explanation": "e", "appropriate": True}],
-        "rules": [
-            {
-                "id": "r",
-                "default": True,
-                "duty_type": "not_triggered",
-                "action": "a",
-                "explanation": "e",
-            },
-        ],
     }
-    many = parse_rubric(data)
-    REFERENCES[many.id] = ReferenceMatcher(many)
-    GIVENS[many.id] = _givens(many)
+    many = _register(data)
     rng = random.Random(7)
     for _ in range(40):
         text = " ".join(
