@@ -40,13 +40,14 @@ def main() -> None:
     args = parser.parse_args()
 
     folder = ROOT / "data" / "vignettes"
-    files = {
-        v.id: path.name
+    by_file = [
+        (path.name, v)
         for path in sorted(folder.iterdir())
         if path.suffix in (".yaml", ".yml", ".csv", ".jsonl")
         for v in read_vignettes(path)
-    }
-    vignettes = read_vignettes(folder)
+    ]
+    files = {v.id: name for name, v in by_file}
+    vignettes = [v for _, v in by_file]
     splits = ["tuning", "heldout"] if args.split == "all" else [args.split]
     for rubric in load_rubrics(args.rubric):
         for split in splits:

@@ -123,6 +123,15 @@ def _bundled() -> list[tuple[str, Vignette]]:
 BUNDLED = _bundled()
 
 
+def _assert_full_labels(rubric: Rubric, v: Vignette) -> None:
+    """A gold duty for all four rubrics and every criterion of ``rubric``."""
+    assert set(FOUR_RUBRICS) <= set(v.labels), v.id
+    for rid in FOUR_RUBRICS:
+        assert v.labels[rid]["duty"] in DUTIES, (v.id, rid)
+    missing = set(rubric.criterion_ids) - set(v.labels[rubric.id])
+    assert not missing, (v.id, missing)
+
+
 @pytest.mark.parametrize("rubric_id", list(EXCEPTION_FILES))
 def test_vignette_files_carry_full_labels(rubric_id: str) -> None:
     rubric = load_rubric(rubric_id)
@@ -134,11 +143,7 @@ def test_vignette_files_carry_full_labels(rubric_id: str) -> None:
     splits = [v.split for v in mine]
     assert splits == sorted(splits, key=lambda s: s != "heldout")
     for v in mine:
-        assert set(FOUR_RUBRICS) <= set(v.labels), v.id
-        for rid in FOUR_RUBRICS:
-            assert v.labels[rid]["duty"] in DUTIES, (v.id, rid)
-        missing = set(rubric.criterion_ids) - set(v.labels[rubric_id])
-        assert not missing, (v.id, missing)
+        _assert_full_labels(rubric, v)
 
 
 @pytest.mark.parametrize(
@@ -152,11 +157,7 @@ def test_tuning_only_files_carry_full_labels(rubric_id: str, name: str) -> None:
     for v in mine:
         assert v.split == "tuning", v.id
         assert tag in v.tags, v.id
-        assert set(FOUR_RUBRICS) <= set(v.labels), v.id
-        for rid in FOUR_RUBRICS:
-            assert v.labels[rid]["duty"] in DUTIES, (v.id, rid)
-        missing = set(rubric.criterion_ids) - set(v.labels[rubric_id])
-        assert not missing, (v.id, missing)
+        _assert_full_labels(rubric, v)
 
 
 @pytest.mark.parametrize("rubric_id", list(EXCEPTION_FILES))
