@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import pytest
 
+from pathlib import Path
+
 from casekit.io import read_vignettes
 from casekit.rules import load_rubric
 from casekit.scoring import score
 
-VIGNETTES = read_vignettes("data/vignettes")
+# Tuning files written for the second reader (casekit.training) after the rules were last
+# tuned: the rules have never been tuned on them, so they are no regression guard for the
+# rules (bench/README.md records the rules' first scores on them).
+NOT_TUNED_ON = {"duty_to_protect_5.yaml", "duty_to_protect_6.yaml", "self_harm_3.yaml"}
+VIGNETTES = [
+    v
+    for path in sorted(Path("data/vignettes").glob("*.yaml"))
+    if path.name not in NOT_TUNED_ON
+    for v in read_vignettes(path)
+]
 
 
 @pytest.mark.parametrize("rubric_id", ["duty_to_protect"])
