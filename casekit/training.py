@@ -1,0 +1,411 @@
+"""Train a second reader (:mod:`casekit.reader`) from annotated tuning vignettes.
+
+Training data are sentences. A sentence is a positive example for a criterion when it overlaps
+a span a human marked as that criterion's evidence (``data/annotations/<rubric>_*.yaml``), and
+a negative one when its vignette's gold label for the criterion is false. Sentences of a
+vignette whose criterion is true but outside every marked span are left out for that
+criterion: they are neither clearly evidence nor clearly not.
+
+Per criterion: L2-regularised logistic regression on the sentence embeddings, class-balanced;
+the regularisation strength and the probability threshold are chosen by 5-fold
+cross-validation grouped by vignette, for the vignette-level F1 (a vignette fires a criterion
+when any of its sentences does). How each criterion combines with the rules (``or`` or
+``rules``) is then chosen on the calibration split — text neither the rules nor the reader
+were tuned on — by :func:`choose_combination`.
+
+Run ``python -m casekit.training duty_to_protect`` to rebuild ``data/readers/duty_to_protect.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from numpy.typing import NDArray
+
+from casekit.errors import DataFormatError, Problem
+from casekit.io import read_vignettes
+from casekit.matching import sentence_spans
+from casekit.model import Vignette
+from casekit.reader import (
+    ENCODER_ID,
+    READERS_DIR,
+    CriterionHead,
+    Encoder,
+    ReaderModel,
+    SecondReader,
+    features,
+)
+from casekit.rules import load_rubric
+
+__all__ = [
+    "Annotations",
+    "SentenceSet",
+    "choose_combination",
+    "fit_logistic",
+    "read_annotations",
+    "sentence_set",
+    "train_reader",
+]
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+ANNOTATIONS_DIR = DATA / "annotations"
+VIGNETTES_DIR = DATA / "vignettes"
+CALIBRATION_TAG = "calibration"
+LAMBDAS = (0.001, 0.01, 0.1)
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.30, 0.96, 0.05))
+N_FOLDS = 5
+SEED = 20261127
+
+ERR_ANN_SHAPE = "expected a list of records with 'id' and 'evidence'"
+ERR_ANN_ID = "no vignette with this id has gold labels for rubric {rubric!r}"
+ERR_ANN_FALSE = "evidence for {criterion}, whose gold label is not true"
+ERR_ANN_QUOTE = "quote is not in the vignette text: {quote!r}"
+ERR_ANN_DUPLICATE = "id annotated twice"
+
+#: id -> criterion -> character spans of the marked evidence
+Annotations = dict[str, dict[str, list[tuple[int, int]]]]
+
+
+def read_annotations(
+    rubric: str, vignettes: Sequence[Vignette], folder: Path = ANNOTATIONS_DIR
+) -> Annotations:
+    """Evidence spans from ``<folder>/<rubric>_*.yaml``, checked against the vignettes.
+
+    Every quote must occur in its vignette's text and belong to a criterion whose gold label is
+    true; every problem in every file is reported at once.
+    """
+    by_id = {v.id: v for v in vignettes if rubric in v.labels}
+    spans: Annotations = {}
+    problems: list[Problem] = []
+    for path in sorted(Path(folder).glob(f"{rubric}_*.yaml")):
+        records = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(records, list):
+            problems.append(Problem(file=str(path), message=ERR_ANN_SHAPE))
+            continue
+        for index, rec in enumerate(records):
+            rid = str(rec.get("id")) if isinstance(rec, dict) else None
+            bad = functools.partial(Problem, str(path), record=index, id=rid)
+            if not isinstance(rec, dict) or not isinstance(rec.get("evidence"), dict):
+                problems.append(bad(ERR_ANN_SHAPE))
+                continue
+            v = by_id.get(str(rid))
+            if v is None:
+                problems.append(bad(ERR_ANN_ID.format(rubric=rubric), field="id"))
+                continue
+            if v.id in spans:
+                problems.append(bad(ERR_ANN_DUPLICATE, field="id"))
+                continue
+            found: dict[str, list[tuple[int, int]]] = {}
+            for criterion, quotes in rec["evidence"].items():
+                field = f"evidence.{criterion}"
+                if v.labels[rubric].get(criterion) is not True:
+                    problems.append(bad(ERR_ANN_FALSE.format(criterion=criterion), field=field))
+                    continue
+                for quote in quotes or []:
+                    start = v.text.find(str(quote))
+                    if start < 0:
+                        problems.append(bad(ERR_ANN_QUOTE.format(quote=quote), field=field))
+                    # every occurrence counts: the annotator quoted the words, not a position
+                    while start >= 0:
+                        found.setdefault(criterion, []).append((start, start + len(quote)))
+                        start = v.text.find(str(quote), start + 1)
+            spans[v.id] = found
+    if problems:
+        raise DataFormatError(problems)
+    return spans
+
+
+@dataclass(frozen=True)
+class SentenceSet:
+    """Sentences of labelled vignettes with per-criterion targets (1, 0, or -1 = unknown)."""
+
+    criteria: tuple[str, ...]
+    vignettes: tuple[Vignette, ...]
+    sentences: tuple[str, ...]
+    owner: NDArray[np.int64]  # index into vignettes, per sentence
+    targets: NDArray[np.int8]  # sentences x criteria
+    gold: NDArray[np.bool_]  # vignettes x criteria
+
+
+def sentence_set(
+    rubric: str, criteria: Sequence[str], vignettes: Sequence[Vignette], annotations: Annotations
+) -> SentenceSet:
+    """Sentence examples from vignettes whose gold labels cover every criterion."""
+    kept: list[Vignette] = []
+    sentences: list[str] = []
+    owner: list[int] = []
+    rows: list[list[int]] = []
+    gold: list[list[bool]] = []
+    for v in vignettes:
+        labels = v.labels.get(rubric, {})
+        if not all(isinstance(labels.get(c), bool) for c in criteria):
+            continue
+        truth = [bool(labels[c]) for c in criteria]
+        if any(truth) and v.id not in annotations:
+            continue  # positives without marked evidence cannot teach a sentence model
+        marked = annotations.get(v.id, {})
+        for s, e in sentence_spans(v.text):
+            row = []
+            for c, true in zip(criteria, truth, strict=True):
+                if not true:
+                    row.append(0)
+                else:
+                    hit = any(a < e and s < b for a, b in marked.get(c, ()))
+                    row.append(1 if hit else -1)
+            sentences.append(v.text[s:e])
+            owner.append(len(kept))
+            rows.append(row)
+        kept.append(v)
+        gold.append(truth)
+    return SentenceSet(
+        criteria=tuple(criteria),
+        vignettes=tuple(kept),
+        sentences=tuple(sentences),
+        owner=np.array(owner, np.int64),
+        targets=np.array(rows, np.int8).reshape(len(rows), len(criteria)),
+        gold=np.array(gold, bool).reshape(len(kept), len(criteria)),
+    )
+
+
+def example_set(
+    rubric: str, criteria: Sequence[str], encoder: Encoder
+) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
+    """Features and targets from the rubric's own ``fires``/``silent`` examples.
+
+    A one-sentence ``fires`` example is a positive for its criterion; every sentence of a
+    ``silent`` example is a negative for its criterion; the other criteria are unknown (-1).
+    These teach the reader the textbook phrasings the rubric documents; they are training
+    rows only and never enter the cross-validated scores.
+    """
+    rub = load_rubric(rubric)
+    blocks, rows = [], []
+    for j, cid in enumerate(criteria):
+        crit = rub.criterion(cid)
+        for text, target in [(t, 1) for t in crit.fires] + [(t, 0) for t in crit.silent]:
+            spans = sentence_spans(text)
+            if not spans or (target == 1 and len(spans) > 1):
+                continue
+            embedded = encoder.encode([text[a:b] for a, b in spans])
+            blocks.append(features(embedded))
+            row = [-1] * len(criteria)
+            row[j] = target
+            rows.extend([row] * len(spans))
+    width = 2 * encoder.dim
+    x = np.vstack(blocks).astype(np.float64) if blocks else np.zeros((0, width))
+    return x, np.array(rows, np.int8).reshape(len(rows), len(criteria))
+
+
+def fit_logistic(
+    x: NDArray[np.float64], y: NDArray[np.float64], lam: float
+) -> tuple[NDArray[np.float64], float]:
+    """Class-balanced, L2-regularised logistic regression; returns (weights, bias) on ``x``.
+
+    Features are standardised for the fit (L-BFGS converges far faster) and the weights
+    mapped back, so the result applies to raw ``x``. Each class weighs one half of the loss;
+    the penalty is ``lam / 2 * |w|^2`` on the standardised weights.
+    """
+    from scipy.optimize import minimize
+    from scipy.special import expit, log_expit
+
+    mean = x.mean(0)
+    scale = x.std(0) + 1e-6
+    z = (x - mean) / scale
+    pos = max(float(y.sum()), 1.0)
+    neg = max(float(len(y) - y.sum()), 1.0)
+    sw = np.where(y > 0, 0.5 / pos, 0.5 / neg)
+
+    def loss(theta: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        w, b = theta[:-1], theta[-1]
+        logit = z @ w + b
+        value = -float(np.sum(sw * (y * log_expit(logit) + (1 - y) * log_expit(-logit))))
+        r = sw * (expit(logit) - y)
+        grad = np.concatenate([z.T @ r + lam * w, [r.sum()]])
+        return value + 0.5 * lam * float(w @ w), grad
+
+    res = minimize(loss, np.zeros(z.shape[1] + 1), jac=True, method="L-BFGS-B")
+    w = res.x[:-1] / scale
+    return w, float(res.x[-1] - w @ mean)
+
+
+def _vignette_max(p: NDArray[np.float64], owner: NDArray[np.int64], n: int) -> NDArray[np.float64]:
+    out = np.zeros(n)
+    np.maximum.at(out, owner, p)
+    return out
+
+
+def _f1(pred: NDArray[np.bool_], truth: NDArray[np.bool_]) -> float:
+    tp = float(np.sum(pred & truth))
+    fp = float(np.sum(pred & ~truth))
+    fn = float(np.sum(~pred & truth))
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def _folds(n: int) -> NDArray[np.int64]:
+    return np.random.default_rng(SEED).permutation(n) % N_FOLDS
+
+
+def _cross_validate(
+    data: SentenceSet,
+    x: NDArray[np.float64],
+    j: int,
+    extra: tuple[NDArray[np.float64], NDArray[np.int8]],
+) -> tuple[float, float, float]:
+    """(lambda, threshold, out-of-fold vignette F1) for criterion ``j``.
+
+    ``extra`` rows (the rubric's examples) join the training rows of every fold.
+    """
+    folds = _folds(len(data.vignettes))
+    sentence_fold = folds[data.owner]
+    target = data.targets[:, j]
+    ex_known = extra[1][:, j] >= 0
+    ex_x, ex_y = extra[0][ex_known], extra[1][ex_known, j].astype(float)
+    best = (LAMBDAS[0], 0.5, -1.0)
+    for lam in LAMBDAS:
+        oof = np.zeros(len(target))
+        for k in range(N_FOLDS):
+            train = (sentence_fold != k) & (target >= 0)
+            w, b = fit_logistic(
+                np.vstack([x[train], ex_x]),
+                np.concatenate([target[train].astype(float), ex_y]),
+                lam,
+            )
+            test = sentence_fold == k
+            oof[test] = 1.0 / (1.0 + np.exp(-(x[test] @ w + b)))
+        vmax = _vignette_max(oof, data.owner, len(data.vignettes))
+        for t in THRESHOLDS:
+            f1 = _f1(vmax >= t, data.gold[:, j])
+            if f1 > best[2] + 1e-9:
+                best = (lam, t, f1)
+    return best
+
+
+def case_features(data: SentenceSet, encoder: Encoder) -> NDArray[np.float64]:
+    """:func:`casekit.reader.features` for every sentence, case by case."""
+    embedded = encoder.encode(data.sentences)
+    out = np.zeros((len(data.sentences), 2 * embedded.shape[1]))
+    for i in range(len(data.vignettes)):
+        rows = np.flatnonzero(data.owner == i)
+        if len(rows):
+            out[rows] = features(embedded[rows])
+    return out
+
+
+def _digest(data: SentenceSet) -> str:
+    h = hashlib.sha256()
+    for s, row in zip(data.sentences, data.targets.tolist(), strict=True):
+        h.update(s.encode())
+        h.update(bytes(v + 1 for v in row))
+    return h.hexdigest()
+
+
+def train_reader(
+    rubric: str,
+    vignettes: Sequence[Vignette],
+    annotations: Annotations,
+    encoder: Encoder,
+    criteria: Sequence[str] | None = None,
+) -> tuple[ReaderModel, dict[str, float]]:
+    """A reader for ``rubric`` trained on the tuning vignettes, and its out-of-fold F1s."""
+    rub = load_rubric(rubric)
+    tuning = [v for v in vignettes if v.split == "tuning"]
+    if criteria is None:
+        criteria = [
+            c
+            for c in rub.criterion_ids
+            if any(isinstance(v.labels.get(rubric, {}).get(c), bool) for v in tuning)
+        ]
+    data = sentence_set(rubric, criteria, tuning, annotations)
+    x = case_features(data, encoder)
+    extra = example_set(rubric, criteria, encoder)
+    all_x = np.vstack([x, extra[0]])
+    all_y = np.vstack([data.targets, extra[1]])
+    heads, cv, lambdas = {}, {}, {}
+    for j, c in enumerate(criteria):
+        lam, threshold, f1 = _cross_validate(data, x, j, extra)
+        known = all_y[:, j] >= 0
+        w, b = fit_logistic(all_x[known], all_y[known, j].astype(float), lam)
+        heads[c] = CriterionHead(tuple(w.tolist()), b, threshold, "or")
+        cv[c], lambdas[c] = round(f1, 4), lam
+    provenance = {
+        "trained_on": (
+            "tuning split (sentences with gold labels and marked evidence) and the rubric's "
+            "fires/silent examples"
+        ),
+        "examples": len(extra[1]),
+        "vignettes": len(data.vignettes),
+        "sentences": len(data.sentences),
+        "data_sha256": _digest(data),
+        "cv_f1": cv,
+        "lambda": lambdas,
+    }
+    return ReaderModel(rubric, ENCODER_ID, heads, provenance), cv
+
+
+def choose_combination(
+    model: ReaderModel, calibration: Sequence[Vignette], encoder: Encoder
+) -> tuple[ReaderModel, dict[str, dict[str, Any]]]:
+    """Per criterion, the combination with the best F1 on the calibration split.
+
+    Ties go to the mode listed first in ``rules``, ``or``, ``reader``: the rules keep a
+    criterion unless the reader measurably helps on text neither was tuned on.
+    """
+    from casekit.scoring import score
+
+    reader = SecondReader(
+        replace(model, heads={c: replace(h, combine="or") for c, h in model.heads.items()}), encoder
+    )
+    rub = load_rubric(model.rubric)
+    labelled = [v for v in calibration if model.rubric in v.labels]
+    heads, report = dict(model.heads), {}
+    for c, head in model.heads.items():
+        cases = [v for v in labelled if isinstance(v.labels[model.rubric].get(c), bool)]
+        truth = np.array([v.labels[model.rubric][c] for v in cases], bool)
+        rules = np.array([c in score(v, rub, explain=False).fired for v in cases], bool)
+        read = np.array([any(f.criterion == c for f in reader.read(v)) for v in cases], bool)
+        f1 = {
+            "rules": _f1(rules, truth),
+            "or": _f1(rules | read, truth),
+            "reader": _f1(read, truth),
+        }
+        best = max(f1, key=lambda m: (round(f1[m], 9), -list(f1).index(m)))
+        heads[c] = replace(head, combine=best)
+        report[c] = {m: round(v, 4) for m, v in f1.items()} | {"n": len(cases), "chosen": best}
+    provenance = dict(model.provenance) | {"calibration_f1": report}
+    return replace(model, heads=heads, provenance=provenance), report
+
+
+def _load_all() -> list[Vignette]:
+    return read_vignettes(VIGNETTES_DIR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m casekit.training RUBRIC``: retrain and write ``data/readers/RUBRIC.json``."""
+    parser = argparse.ArgumentParser(prog="python -m casekit.training", description=__doc__)
+    parser.add_argument("rubric")
+    parser.add_argument("-o", "--output", type=Path)
+    args = parser.parse_args(argv)
+    vignettes = _load_all()
+    annotations = read_annotations(args.rubric, vignettes)
+    encoder = Encoder()
+    model, cv = train_reader(args.rubric, vignettes, annotations, encoder)
+    calibration = [v for v in vignettes if CALIBRATION_TAG in v.tags]
+    model, report = choose_combination(model, calibration, encoder)
+    out = args.output or READERS_DIR / f"{args.rubric}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.to_file(out)
+    print(json.dumps({"cv_f1": cv, "calibration": report}, indent=1))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

