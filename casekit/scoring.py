@@ -247,6 +247,8 @@ def _bundled_criteria() -> frozenset[str]:
 
 def _quote(f: Finding) -> str:
     noted = [m.describe() for m in f.modifiers if not m.cancels]
+    if f.source == "reader" and f.confidence is not None:
+        noted.append(f"second reader, p = {f.confidence:.2f}")
     return f'"{f.text}"' + (f" [{'; '.join(noted)}]" if noted else "")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import struct
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reader_support import needs_encoder
 
 from casekit import reader as rd
 from casekit.errors import CasekitError, DataFormatError
@@ -28,17 +28,6 @@ from casekit.training import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-
-try:
-    rd.model_folder()
-    HAVE_ENCODER = True
-except rd.ReaderUnavailable:
-    HAVE_ENCODER = False
-
-# In CI a missing encoder is a failure, not a skip (make installs it).
-needs_encoder = pytest.mark.skipif(
-    not HAVE_ENCODER and not os.environ.get("CI"), reason=rd.INSTALL_HINT
-)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from reader_support import needs_encoder
 
 from casekit.model import Finding, Modifier, Vignette
 from casekit.response_tables import read_responses
@@ -102,6 +103,26 @@ def test_cancelled_finding_struck_through_with_modifier() -> None:
     assert "<mark" not in out
 
 
+def test_reader_sentence_is_underlined_and_labelled_not_filled() -> None:
+    text = "We met. He will end him tonight. Bye."
+    start = text.index("He")
+    reader = Finding("threat_communicated", "He will end him tonight.", start, start + 24, "",
+                     source="reader", confidence=0.87)  # fmt: skip
+    rule = Finding("imminent", "tonight", text.index("tonight"), text.index("tonight") + 7, "")
+    out = highlight_html(text, [reader, rule], load_rubric("duty_to_protect"))
+    assert re.search(r'<u class="ck-reader" data-criteria="threat_communicated"[^>]*>He will', out)
+    assert "Threat communicated · second reader 0.87</span>" in out
+    # the rule's word keeps its fill; the reader's sentence is not filled
+    assert re.search(
+        r'<mark[^>]*data-criteria="imminent"|<mark class="ck-hl" data-criteria="imminent"', out
+    )
+    assert not re.search(r'<mark[^>]*data-criteria="[^"]*threat_communicated', out)
+    veto = (Modifier("advisory", "x", 0, 7, True),)
+    advisory = Finding("threat_communicated", "We met.", 0, 7, "", veto, source="reader",
+                       confidence=0.6)  # fmt: skip
+    assert "ck-reader" not in highlight_html(text, [advisory])
+
+
 # -- CriteriaPanel ----------------------------------------------------------------------
 
 
@@ -113,6 +134,25 @@ def test_panel_shows_evidence_checklist_and_decision() -> None:
     assert 'data-criterion="imminent" data-fired="true"' in panel.checklist.value
     assert 'data-criterion="violence_history" data-fired="false"' in panel.checklist.value
     assert "tarasoff_duty" in panel.decision.value and "Tarasoff v. Regents" in panel.decision.value
+
+
+@needs_encoder
+def test_panel_second_reader_toggle_rescores_with_the_reader() -> None:
+    panel = CriteriaPanel(Vignette(id="v", text=THREAT))
+    assert not panel.second_reader.disabled
+    assert "ck-reader" not in panel.text.value
+    panel.second_reader.value = True
+    assert panel.error.value == ""
+    assert any(f.source == "reader" for f in panel.assessment.findings)
+    assert (
+        'class="ck-reader"' in panel.text.value and "second reader, p = " in panel.checklist.value
+    )
+    panel.second_reader.value = False
+    assert not any(f.source == "reader" for f in panel.assessment.findings)
+    panel.show(
+        Vignette(id="w", text="A boy says his father beats him."), rubric=load_rubric("child_abuse")
+    )
+    assert panel.second_reader.disabled
 
 
 def test_panel_with_a_bad_jurisdiction_shows_error_not_traceback() -> None:

@@ -42,6 +42,10 @@ class CriteriaPanel(W.VBox):
     ----------
     header, text, checklist, decision : ipywidgets.HTML
         The parts, in display order. ``text.value`` holds the highlighted vignette.
+    second_reader : ipywidgets.Checkbox
+        Add the trained second reader (:mod:`casekit.reader`) for rubrics that have one: the
+        case is re-scored with it and the sentences it fired on are underlined. Disabled for
+        rubrics without a trained reader.
     assessment : Assessment or None
         What is shown.
 
@@ -69,6 +73,11 @@ class CriteriaPanel(W.VBox):
         self.text = W.HTML(layout=W.Layout(border="1px solid #ccc", padding="4px 8px"))
         self.checklist = W.HTML()
         self.decision = W.HTML()
+        self.second_reader = W.Checkbox(
+            description="second reader (trained sentence model; underlined)",
+            indent=False,
+            layout=W.Layout(width="auto"),
+        )
         self.vignette: Vignette | None = None
         self.assessment: Assessment | None = None
         super().__init__(
@@ -79,6 +88,7 @@ class CriteriaPanel(W.VBox):
                     "<b>Vignette</b> — highlighted words fired a criterion (label after "
                     "each); struck-through words matched but were not counted."
                 ),
+                self.second_reader,
                 self.text,
                 W.HTML("<b>Criteria</b>"),
                 self.checklist,
@@ -88,6 +98,8 @@ class CriteriaPanel(W.VBox):
             **kwargs,
         )
         self.add_class("ck-criteria-panel")
+        self._sync_reader()
+        self.second_reader.observe(self._on_reader, names="value")
         if vignette is None:
             self.clear()
         else:
@@ -107,11 +119,22 @@ class CriteriaPanel(W.VBox):
         assessment: Assessment | None = None,
         rubric: Rubric | None = None,
     ) -> None:
-        """Display ``vignette`` (scoring it unless ``assessment`` is given)."""
+        """Display ``vignette`` (scoring it unless ``assessment`` is given).
+
+        With :attr:`second_reader` ticked the case is always re-scored with the reader.
+        """
         if rubric is not None:
             self.rubric = rubric
+            self._sync_reader()
         with self.error.catching():
-            if assessment is None:
+            if self.second_reader.value and not self.second_reader.disabled:
+                from casekit.reader import load_reader
+
+                reader = load_reader(self.rubric.id)
+                assessment = score(
+                    vignette, self.rubric, jurisdiction=self.jurisdiction, reader=reader
+                )
+            elif assessment is None:
                 assessment = score(vignette, self.rubric, jurisdiction=self.jurisdiction)
             self.vignette = vignette
             self.assessment = assessment
@@ -119,3 +142,12 @@ class CriteriaPanel(W.VBox):
             self.text.value = highlight_html(vignette.text, assessment.findings, self.rubric)
             self.checklist.value = checklist_html(assessment, self.rubric)
             self.decision.value = assessment_html(assessment, self.rubric)
+
+    def _sync_reader(self) -> None:
+        from casekit.reader import bundled_readers
+
+        self.second_reader.disabled = self.rubric.id not in bundled_readers()
+
+    def _on_reader(self, _: Any) -> None:
+        if self.vignette is not None:
+            self.show(self.vignette)

@@ -3,7 +3,9 @@
 Pure functions of domain objects returning strings, so they are tested without a browser.
 Every piece of vignette or user text goes through :func:`html.escape`. Highlights use colour
 *and* a text label after each finding, so nothing depends on colour alone; cancelled
-findings are struck through and labelled with the modifier that cancelled them.
+findings are struck through and labelled with the modifier that cancelled them. Sentences the
+trained second reader fired on (``source == "reader"``) are underlined, not filled, and
+labelled with the reader's probability, so its evidence never looks like a pattern match.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ STYLE = """<style>
 .ck-tag{display:inline-block;font-size:11px;line-height:1.3;padding:0 4px;margin:0 2px;
  border:1px solid #444;border-radius:3px;vertical-align:super;color:#000;white-space:nowrap}
 .ck-tag-cancelled{background:#fff;border-style:dashed;color:#444}
+.ck-reader{text-decoration:underline dotted #333;text-decoration-thickness:2px;
+ text-underline-offset:3px}
+.ck-tag-reader{background:#fff;border-width:2px;border-style:dotted}
 .ck-check td,.ck-check th,.ck-table td,.ck-table th{padding:2px 8px;text-align:left;
  vertical-align:top;border-bottom:1px solid #ddd}
 .ck-error{border:2px solid #B00020;background:#FDECEA;color:#5F0010;padding:8px 12px;
@@ -97,15 +102,25 @@ class _Span:
     cancelled: bool
     why: str
     short: str
+    confidence: float | None = None
+
+    @property
+    def reader(self) -> bool:
+        return self.confidence is not None
 
 
 def _spans(text: str, findings: Sequence[Finding]) -> list[_Span]:
-    seen: dict[tuple[str, int, int], _Span] = {}
+    """Rule spans, and the second reader's live ones (its advisory ones are listed only)."""
+    seen: dict[tuple[str, int, int, bool], _Span] = {}
     for f in findings:
         if f.given or not (0 <= f.start < f.end <= len(text)):
             continue
-        key = (f.criterion, f.start, f.end)
-        span = _Span(f.start, f.end, f.criterion, f.cancelled, _why(f), _short_why(f))
+        reader = f.source == "reader"
+        if reader and f.cancelled:
+            continue
+        key = (f.criterion, f.start, f.end, reader)
+        confidence = (f.confidence or 0.0) if reader else None
+        span = _Span(f.start, f.end, f.criterion, f.cancelled, _why(f), _short_why(f), confidence)
         # A live finding of the same criterion on the same words outranks a cancelled one.
         if key not in seen or (seen[key].cancelled and not span.cancelled):
             seen[key] = span
@@ -124,6 +139,14 @@ def _background(colours: Sequence[str]) -> str:
 
 def _tag(span: _Span, rubric: Rubric | None) -> str:
     label = _e(_label(span.criterion, rubric))
+    if span.reader:
+        colour = criterion_colour(span.criterion, rubric)
+        return (
+            f'<span class="ck-tag ck-tag-reader" data-criterion="{_e(span.criterion)}" '
+            f'style="border-color:{colour}" title="the second reader (a trained sentence '
+            f'model) gives this sentence p = {span.confidence:.2f}">{label} · second reader '
+            f"{span.confidence:.2f}</span>"
+        )
     if span.cancelled:
         return (
             f'<span class="ck-tag ck-tag-cancelled" data-criterion="{_e(span.criterion)}" '
@@ -159,6 +182,14 @@ def highlight_html(text: str, findings: Sequence[Finding], rubric: Rubric | None
     for a, b in itertools.pairwise(cuts):
         covering = [s for s in spans if s.start <= a and s.end >= b]
         segment = _e(text[a:b])
+        read = list(dict.fromkeys(s.criterion for s in covering if s.reader))
+        if read:
+            title = "second reader: " + ", ".join(_label(c, rubric) for c in read)
+            segment = (
+                f'<u class="ck-reader" data-criteria="{_e(" ".join(read))}" '
+                f'title="{_e(title)}">{segment}</u>'
+            )
+        covering = [s for s in covering if not s.reader]
         live = [s for s in covering if not s.cancelled]
         if live:
             criteria = list(dict.fromkeys(s.criterion for s in live))
@@ -202,10 +233,13 @@ def checklist_html(assessment: Assessment, rubric: Rubric) -> str:
         for f in found:
             if f.given:
                 continue
+            reader = ""
+            if f.source == "reader" and f.confidence is not None:
+                reader = f" <small>(second reader, p = {f.confidence:.2f})</small>"
             if f.cancelled:
-                evidence.append(f"<s>“{_e(f.text)}”</s> ({_e(_why(f))})")
+                evidence.append(f"<s>“{_e(f.text)}”</s>{reader} ({_e(_why(f))})")
             else:
-                evidence.append(f"“{_e(f.text)}”")
+                evidence.append(f"“{_e(f.text)}”{reader}")
         swatch = (
             f'<span class="ck-swatch" style="background:{criterion_colour(c.id, rubric)}"></span>'
         )
