@@ -173,6 +173,7 @@ _VOCAB = _words(
     okay hi hello hey dear thanks please sorry yes no maybe mr mrs ms dr jr sr ii iii
     security insurance medicaid medicare x y z va aa na cps aps er icu ed usa us america
     counsellor counsellors trainee trainees nan nana gran granny gulf war wars
+    sat sun mon tue tues wed thu thur thurs fri little league route
     veteran veterans army navy marine marines air force guard national reserve northern
     southern eastern western north south east west central midwest person a b c d
     parkinson parkinson's alzheimer alzheimer's huntington huntington's crohn crohn's
