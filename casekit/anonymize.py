@@ -174,6 +174,8 @@ _VOCAB = _words(
     security insurance medicaid medicare x y z va aa na cps aps er icu ed usa us america
     counsellor counsellors trainee trainees nan nana gran granny gulf war wars
     sat sun mon tue tues wed thu thur thurs fri little league route
+    russian french german italian polish irish scottish welsh british canadian mexican
+    chinese japanese korean vietnamese indian african european australian
     veteran veterans army navy marine marines air force guard national reserve northern
     southern eastern western north south east west central midwest person a b c d
     parkinson parkinson's alzheimer alzheimer's huntington huntington's crohn crohn's
