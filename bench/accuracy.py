@@ -1,14 +1,17 @@
-"""Per-criterion precision / recall / F1 and duty accuracy, tuning vs. held-out split.
+"""Per-criterion precision / recall / F1 and duty accuracy: tuning, calibration, held-out.
 
 Every bundled vignette with gold ``labels`` for a rubric is scored under the generic
 standard (the gold labels describe the Tarasoff-standard reading). The held-out split was
-written before the rules were tuned and is never used to tune them; report both.
+written before the rules were tuned and is never used to tune them; its records tagged
+``calibration`` chose how the second reader combines with the rules and are reported as their
+own split. Report all three.
 
-Run: ``.venv/bin/python bench/accuracy.py [--split tuning|heldout|all] [--rubric ID] [--errors]
-[--by-file] [--file NAME ...] [--reader]``. ``--by-file`` adds one line per vignette file (duty
-accuracy and criterion F1), so a held-out set can be reported on its own; ``--file`` scores only
-the named files (e.g. ``--file calibration.yaml``, without reading any other held-out text);
-``--reader`` adds the bundled second reader (``casekit.reader``) for rubrics that have one.
+Run: ``.venv/bin/python bench/accuracy.py [--split tuning|calibration|heldout|all] [--rubric ID]
+[--errors] [--by-file] [--file NAME ...] [--reader]``. ``--by-file`` adds one line per vignette
+file (duty accuracy and criterion F1), so a held-out set can be reported on its own; ``--file``
+scores only the named files (e.g. ``--file calibration.yaml``, without reading any other
+held-out text); ``--reader`` adds the bundled second reader (``casekit.reader``) for rubrics
+that have one.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from casekit.io import read_vignettes  # noqa: E402
+from casekit.model import Vignette  # noqa: E402
 from casekit.reader import bundled_readers, load_reader  # noqa: E402
 from casekit.rules import load_rubrics  # noqa: E402
 from casekit.scoring import score  # noqa: E402
+from casekit.training import CALIBRATION_TAG  # noqa: E402
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -34,9 +39,22 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, f
 
 
+def split_of(v: Vignette) -> str:
+    """``tuning``, ``heldout``, or ``calibration`` for held-out records tagged so.
+
+    Calibration records chose how the second reader combines with the rules, so they are
+    reported apart from the held-out split proper.
+    """
+    if v.split == "heldout" and CALIBRATION_TAG in v.tags:
+        return "calibration"
+    return v.split or "tuning"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["tuning", "heldout", "all"], default="all")
+    parser.add_argument(
+        "--split", choices=["tuning", "calibration", "heldout", "all"], default="all"
+    )
     parser.add_argument("--rubric", action="append", help="rubric id (default: all bundled)")
     parser.add_argument("--errors", action="store_true", help="list every disagreement")
     parser.add_argument("--by-file", action="store_true", help="one line per vignette file")
@@ -54,15 +72,13 @@ def main() -> None:
     ]
     files = {v.id: name for name, v in by_file}
     vignettes = [v for _, v in by_file]
-    splits = ["tuning", "heldout"] if args.split == "all" else [args.split]
+    splits = ["tuning", "calibration", "heldout"] if args.split == "all" else [args.split]
     for rubric in load_rubrics(args.rubric):
         reader = None
         if args.reader and rubric.id in bundled_readers():
             reader = load_reader(rubric.id)
         for split in splits:
-            cases = [
-                v for v in vignettes if (v.split or "tuning") == split and rubric.id in v.labels
-            ]
+            cases = [v for v in vignettes if split_of(v) == split and rubric.id in v.labels]
             if not cases:
                 continue
             counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])

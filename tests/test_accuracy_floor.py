@@ -17,7 +17,14 @@ from casekit.scoring import score
 # Tuning files written for the second reader (casekit.training) after the rules were last
 # tuned: the rules have never been tuned on them, so they are no regression guard for the
 # rules (bench/README.md records the rules' first scores on them).
-NOT_TUNED_ON = {"duty_to_protect_5.yaml", "duty_to_protect_6.yaml", "self_harm_3.yaml"}
+NOT_TUNED_ON = {
+    "duty_to_protect_5.yaml",
+    "duty_to_protect_6.yaml",
+    "duty_to_protect_7.yaml",
+    "duty_to_protect_8.yaml",
+    "self_harm_3.yaml",
+    "self_harm_4.yaml",
+}
 VIGNETTES = [
     v
     for path in sorted(Path("data/vignettes").glob("*.yaml"))
