@@ -173,7 +173,9 @@ _VOCAB = _words(
     okay hi hello hey dear thanks please sorry yes no maybe mr mrs ms dr jr sr ii iii
     security insurance medicaid medicare x y z va aa na cps aps er icu ed usa us america
     counsellor counsellors trainee trainees nan nana gran granny gulf war wars
-    sat sun mon tue tues wed thu thur thurs fri little league route
+    sat sun mon tue tues wed thu thur thurs fri little league route main
+    january february march july august september october november december
+    grandad granddad whoever whatever discord commodore like
     russian french german italian polish irish scottish welsh british canadian mexican
     chinese japanese korean vietnamese indian african european australian
     veteran veterans army navy marine marines air force guard national reserve northern
@@ -761,6 +763,8 @@ def find_pii(text: str) -> list[PiiFinding]:
             continue
         if any(r.start < pe and r.end > ps for ps, pe in placeholders):
             continue
+        if entity == "URL" and not text[r.start].isalnum():
+            continue  # "...Yeah" is an ellipsis, not the host ".ye": a URL starts with a label
         meta = r.recognition_metadata or {}
         recognizer = str(meta.get("recognizer_name", "presidio"))
         found.append(PiiFinding(entity, text[r.start : r.end], r.start, r.end, r.score, recognizer))

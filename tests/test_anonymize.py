@@ -108,6 +108,12 @@ CLEAN = [
     "He said he would 'teach her a lesson' before Memorial Day; an Amber Alert went out.",
     "Under Thompson v. County of Alameda, the victim must be identifiable.",
     "The Angry Neighbor Across The Hall",
+    # false positives met in the third session's vignette sets
+    "The Trainee asked; the Counsellor said her Nan and Grandad live nearby.",
+    "A Gulf War veteran, he coaches Little League and reads a Russian novel.",
+    "He'll drive down Main on Sat. after the July fair; he parks the Commodore out front.",
+    "Client: ...Yeah. Whoever it is, I met them on Discord.",
+    "She said, 'That's just what people say, Miss. Like, all the time.'",
 ]
 
 
