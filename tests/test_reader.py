@@ -381,3 +381,14 @@ def test_bundled_reader_beats_the_rules_on_calibration(rubric: str, gain: float)
         [score(v, rubric, reader=reader).duty == v.labels[rubric]["duty"] for v in vignettes]
     )
     assert both >= rules + gain, (rules, both)
+
+
+@needs_encoder
+def test_encoder_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    enc = rd.Encoder()
+    monkeypatch.setattr(rd, "CACHE_SIZE", 4)
+    first = enc.encode(["one.", "two.", "three.", "four."])
+    enc.encode(["five.", "six."])
+    assert len(enc._cache) <= 4 and "six." in enc._cache
+    # evicted sentences are recomputed, identically
+    np.testing.assert_allclose(enc.encode(["one."])[0], first[0], atol=1e-6)
