@@ -353,32 +353,39 @@ def train_reader(
 def choose_combination(
     model: ReaderModel, calibration: Sequence[Vignette], encoder: Encoder
 ) -> tuple[ReaderModel, dict[str, dict[str, Any]]]:
-    """Per criterion, the combination with the best F1 on the calibration split.
+    """Per criterion, the mode and reader threshold with the best F1 on the calibration split.
 
-    Ties go to the mode listed first in ``rules``, ``or``, ``reader``: the rules keep a
-    criterion unless the reader measurably helps on text neither was tuned on.
+    Candidates: ``rules`` (reader advisory), and ``or`` and ``reader`` at every threshold of
+    :data:`THRESHOLDS`. The threshold matters for the combination, not just for the reader
+    alone: OR-ed with the rules, the reader should fire only where it adds more than it costs.
+    Ties go to ``rules``, then ``or``, then the threshold closest to the cross-validated one.
     """
     from casekit.scoring import score
 
-    reader = SecondReader(
-        replace(model, heads={c: replace(h, combine="or") for c, h in model.heads.items()}), encoder
-    )
+    reader = SecondReader(model, encoder)
     rub = load_rubric(model.rubric)
     labelled = [v for v in calibration if model.rubric in v.labels]
     heads, report = dict(model.heads), {}
-    for c, head in model.heads.items():
+    for j, (c, head) in enumerate(model.heads.items()):
         cases = [v for v in labelled if isinstance(v.labels[model.rubric].get(c), bool)]
         truth = np.array([v.labels[model.rubric][c] for v in cases], bool)
         rules = np.array([c in score(v, rub, explain=False).fired for v in cases], bool)
-        read = np.array([any(f.criterion == c for f in reader.read(v)) for v in cases], bool)
-        f1 = {
-            "rules": _f1(rules, truth),
-            "or": _f1(rules | read, truth),
-            "reader": _f1(read, truth),
+        best_p = np.array([max(reader.probabilities(v.text)[1][:, j], default=0.0) for v in cases])
+        candidates = [(_f1(rules, truth), 0, 0.0, "rules", head.threshold)]
+        for rank, mode in ((1, "or"), (2, "reader")):
+            for t in THRESHOLDS:
+                read = best_p >= t
+                fired = rules | read if mode == "or" else read
+                candidates.append((_f1(fired, truth), rank, abs(t - head.threshold), mode, t))
+        f1, _, _, mode, threshold = max(candidates, key=lambda k: (round(k[0], 9), -k[1], -k[2]))
+        heads[c] = replace(head, combine=mode, threshold=threshold)
+        report[c] = {
+            "rules": round(candidates[0][0], 4),
+            "chosen": mode,
+            "threshold": threshold,
+            "f1": round(f1, 4),
+            "n": len(cases),
         }
-        best = max(f1, key=lambda m: (round(f1[m], 9), -list(f1).index(m)))
-        heads[c] = replace(head, combine=best)
-        report[c] = {m: round(v, 4) for m, v in f1.items()} | {"n": len(cases), "chosen": best}
     provenance = dict(model.provenance) | {"calibration_f1": report}
     return replace(model, heads=heads, provenance=provenance), report
 
