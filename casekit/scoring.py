@@ -100,8 +100,10 @@ def score(
         less work; :func:`score_frame` uses it.
     reader
         A trained :class:`~casekit.reader.SecondReader` for this rubric (or ``None``). Its
-        sentence findings are added (``source == "reader"``); for the criteria its model
-        combines with the rules, a reader finding fires the criterion too.
+        sentence findings are added (``source == "reader"``) and combine with the rules per
+        criterion as its model says: ``rules`` -- reader findings are advisory (kept,
+        cancelled); ``or`` -- either fires the criterion; ``reader`` -- the reader decides,
+        and rule findings it does not confirm are cancelled as ``unconfirmed``.
 
     Returns
     -------
