@@ -314,6 +314,7 @@ def score_frame(
     rubrics: Sequence[Rubric | str] | None = None,
     *,
     jurisdiction: str | None = None,
+    reader: bool = False,
 ) -> pd.DataFrame:
     """Score a DataFrame of vignettes: one row per vignette x rubric.
 
@@ -322,6 +323,9 @@ def score_frame(
     column per criterion of every rubric (``<NA>`` where the criterion belongs to another
     rubric). Pure and partition-wise: ``pd.concat(score_frame(p) for p in parts)`` equals
     ``score_frame(pd.concat(parts))``, so it can run under ``dask`` ``map_partitions``.
+    ``reader=True`` adds the bundled second reader (:mod:`casekit.reader`) for every rubric
+    that has one -- about a hundred times slower; the result stays a pure function of the
+    input (the reader's model is fixed data).
     """
     import pandas as pd
 
@@ -332,6 +336,13 @@ def score_frame(
         )
     rubs = [_resolve(r) for r in rubrics] if rubrics else [_resolve(None)]
     criteria = list(dict.fromkeys(c for r in rubs for c in r.criterion_ids))
+    readers: dict[str, SecondReader] = {}
+    if reader:
+        from casekit.reader import bundled_readers, load_reader
+
+        readers = {r.id: load_reader(r.id) for r in rubs if r.id in bundled_readers()}
+        for second in readers.values():
+            second.warm([str(t) for t in frame["text"]])
     rows: list[dict[str, Any]] = []
     has_j = "jurisdiction" in frame.columns
     has_facts = "facts" in frame.columns
@@ -344,7 +355,7 @@ def score_frame(
             facts=facts if isinstance(facts, Mapping) else {},
         )
         for rub in rubs:
-            a = score(v, rub, jurisdiction=jurisdiction, explain=False)
+            a = score(v, rub, jurisdiction=jurisdiction, explain=False, reader=readers.get(rub.id))
             row: dict[str, Any] = {
                 "vignette_id": a.vignette_id,
                 "rubric": a.rubric,

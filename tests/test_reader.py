@@ -392,3 +392,24 @@ def test_encoder_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(enc._cache) <= 4 and "six." in enc._cache
     # evicted sentences are recomputed, identically
     np.testing.assert_allclose(enc.encode(["one."])[0], first[0], atol=1e-6)
+
+
+@needs_encoder
+def test_score_frame_with_reader_matches_score() -> None:
+    import pandas as pd
+
+    from casekit.scoring import score_frame
+
+    texts = [
+        'Client stated that his landlord is "done" and that he will sort him out for good '
+        "when the rent is due on Friday. He keeps a machete in the van.",
+        "We talked about his garden.",
+    ]
+    frame = pd.DataFrame({"id": ["a", "b"], "text": texts})
+    out = score_frame(frame, ["duty_to_protect"], reader=True)
+    reader = rd.load_reader("duty_to_protect")
+    for row, text in zip(out.itertuples(index=False), texts, strict=True):
+        a = score(Vignette(id=row.vignette_id, text=text), "duty_to_protect", reader=reader)
+        assert row.duty == a.duty
+        assert set(a.fired) == {c for c in reader.criteria if bool(getattr(row, c))}
+    assert list(out["duty"]) != list(score_frame(frame, ["duty_to_protect"])["duty"])
