@@ -157,6 +157,17 @@ def test_explorer_filter_open_case_and_see_evidence(page: Any) -> None:
     _shot(page, "explorer.png", explorer, docs="explorer.png")
     page.set_viewport_size({"width": 1280, "height": 900})
 
+    # the trained second reader: tick the box and the case is re-read sentence by sentence
+    second = panel.locator(".widget-checkbox input[type=checkbox]").first
+    second.check()
+    panel.locator("u.ck-reader").first.wait_for(state="visible", timeout=STEP_TIMEOUT)
+    tags = panel.locator(".ck-tag-reader").all_inner_texts()
+    assert tags and all(" · second reader 0." in t or " · second reader 1." in t for t in tags)
+    assert "second reader, p = " in panel.locator("table.ck-check").inner_text()
+    _shot(page, "second_reader.png", panel)
+    second.uncheck()
+    panel.locator("u.ck-reader").first.wait_for(state="detached", timeout=STEP_TIMEOUT)
+
 
 def _tab(page: Any, title: str) -> None:
     page.locator(".lm-TabBar-tab, .p-TabBar-tab", has_text=title).first.click()
