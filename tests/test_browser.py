@@ -164,7 +164,7 @@ def test_explorer_filter_open_case_and_see_evidence(page: Any) -> None:
     tags = panel.locator(".ck-tag-reader").all_inner_texts()
     assert tags and all(" · second reader 0." in t or " · second reader 1." in t for t in tags)
     assert "second reader, p = " in panel.locator("table.ck-check").inner_text()
-    _shot(page, "second_reader.png", panel)
+    _shot(page, "second_reader.png", panel, docs="second_reader.png")
     second.uncheck()
     panel.locator("u.ck-reader").first.wait_for(state="detached", timeout=STEP_TIMEOUT)
 
