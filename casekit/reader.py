@@ -399,6 +399,10 @@ class ReaderModel:
     encoder: str
     heads: Mapping[str, CriterionHead]
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    #: Let the rubric's ConText cues veto the reader: a reader sentence in which the patterns
+    #: matched the same criterion only to cancel it (negated, disavowed, a joke, someone
+    #: else's…) is cancelled with that cue.
+    context_veto: bool = False
 
     @classmethod
     def from_file(cls, path: Path) -> ReaderModel:
@@ -415,7 +419,13 @@ class ReaderModel:
                     threshold=float(h["threshold"]),
                     combine=h["combine"],
                 )
-            model = cls(data["rubric"], data["encoder"], heads, data.get("provenance", {}))
+            model = cls(
+                data["rubric"],
+                data["encoder"],
+                heads,
+                data.get("provenance", {}),
+                bool(data.get("context_veto", False)),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise CasekitError(ERR_MODEL_FILE.format(path=path, why=exc)) from exc
         if len({len(h.weights) for h in heads.values()}) > 1:
@@ -428,6 +438,7 @@ class ReaderModel:
             "rubric": self.rubric,
             "encoder": self.encoder,
             "provenance": dict(self.provenance),
+            "context_veto": self.context_veto,
             "heads": {
                 cid: {
                     "combine": h.combine,

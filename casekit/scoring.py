@@ -178,6 +178,8 @@ def _second_reading(
     from casekit.reader import UNCONFIRMED, UNCONFIRMED_CUE
 
     extra = [f for f in reader.read(vignette) if f.criterion not in given]
+    if reader.model.context_veto:
+        extra = [_context_veto(f, findings) for f in extra]
     read = {f.criterion for f in extra if not f.cancelled}
     combined = []
     for f in findings:
@@ -187,6 +189,38 @@ def _second_reading(
         combined.append(f)
     combined.extend(extra)
     return combined, {f.criterion for f in combined if not f.cancelled}
+
+
+def _context_veto(reading: Finding, findings: Sequence[Finding]) -> Finding:
+    """Cancel a reader sentence where the patterns matched its criterion only to cancel it.
+
+    The reader scores a sentence as a whole and reads negation, jokes and other people's
+    words poorly; the rubric's ConText cues read them well. If, inside the reader's
+    sentence, every pattern match of the same criterion was cancelled by a context cue (not
+    merely by an unmet requirement), the reader finding is cancelled by those cues too.
+    """
+    from casekit.matching import REQUIRES
+    from casekit.reader import ADVISORY, UNCONFIRMED
+
+    if reading.cancelled:
+        return reading
+    inside = [
+        f
+        for f in findings
+        if f.criterion == reading.criterion
+        and f.source == "rules"
+        and reading.start <= f.start
+        and f.end <= reading.end
+    ]
+    cues = [
+        m
+        for f in inside
+        for m in f.cancelled_by
+        if m.category not in (REQUIRES, ADVISORY, UNCONFIRMED)
+    ]
+    if not cues or any(not f.cancelled for f in inside):
+        return reading
+    return dataclasses.replace(reading, modifiers=(*reading.modifiers, *dict.fromkeys(cues)))
 
 
 def _decide(

@@ -413,3 +413,31 @@ def test_score_frame_with_reader_matches_score() -> None:
         assert row.duty == a.duty
         assert set(a.fired) == {c for c in reader.criteria if bool(getattr(row, c))}
     assert list(out["duty"]) != list(score_frame(frame, ["duty_to_protect"])["duty"])
+
+
+@needs_encoder
+def test_context_veto_lets_the_rules_cues_cancel_a_reader_sentence(encoder: rd.Encoder) -> None:
+    text = "He denies any plan to kill his brother. He will kill his boss tonight."
+    v = Vignette(id="x", text=text)
+    rules_only = score(v)
+    negated = [f for f in rules_only.findings_for("threat_communicated") if f.cancelled]
+    assert negated and negated[0].start < text.index("He will")
+    model = _toy_model(encoder, {"threat_communicated": "or", "imminent": "or"})
+    # a head that fires on every sentence: the veto must decide which readings survive
+    always = replace(model.heads["threat_communicated"], bias=1e3)
+    model = replace(model, heads={**model.heads, "threat_communicated": always})
+    plain = score(v, reader=rd.SecondReader(model, encoder))
+    vetoed = score(v, reader=rd.SecondReader(replace(model, context_veto=True), encoder))
+    read = [f for f in plain.findings_for("threat_communicated") if f.source == "reader"]
+    assert [f.cancelled for f in read] == [False, False]
+    read = [f for f in vetoed.findings_for("threat_communicated") if f.source == "reader"]
+    assert [f.text for f in read if f.cancelled] == ["He denies any plan to kill his brother."]
+    assert read[0].cancelled_by[0].category == negated[0].cancelled_by[0].category
+    assert "threat_communicated" in vetoed.fired  # the second sentence still counts
+
+
+def test_context_veto_round_trips_in_the_model_file(tmp_path: Path) -> None:
+    head = rd.CriterionHead((0.0, 0.0), 0.0, 0.5, "or")
+    model = rd.ReaderModel("duty_to_protect", rd.ENCODER_ID, {"imminent": head}, {}, True)
+    model.to_file(tmp_path / "m.json")
+    assert rd.ReaderModel.from_file(tmp_path / "m.json").context_veto is True
