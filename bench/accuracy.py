@@ -11,12 +11,13 @@ Run: ``.venv/bin/python bench/accuracy.py [--split tuning|calibration|heldout|al
 file (duty accuracy and criterion F1), so a held-out set can be reported on its own; ``--file``
 scores only the named files (e.g. ``--file calibration.yaml``, without reading any other
 held-out text); ``--reader`` adds the bundled second reader (``casekit.reader``) for rubrics
-that have one.
+that have one, ``--context-veto`` switches on its ``context_veto`` option.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -26,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from casekit.io import read_vignettes  # noqa: E402
 from casekit.model import Vignette  # noqa: E402
-from casekit.reader import bundled_readers, load_reader  # noqa: E402
+from casekit.reader import SecondReader, bundled_readers, load_reader  # noqa: E402
 from casekit.rules import load_rubrics  # noqa: E402
 from casekit.scoring import score  # noqa: E402
 from casekit.training import CALIBRATION_TAG  # noqa: E402
@@ -60,6 +61,9 @@ def main() -> None:
     parser.add_argument("--by-file", action="store_true", help="one line per vignette file")
     parser.add_argument("--file", action="append", help="score only this vignette file")
     parser.add_argument("--reader", action="store_true", help="add the trained second reader")
+    parser.add_argument(
+        "--context-veto", action="store_true", help="with --reader: let the rules' cues veto it"
+    )
     args = parser.parse_args()
 
     folder = ROOT / "data" / "vignettes"
@@ -77,6 +81,9 @@ def main() -> None:
         reader = None
         if args.reader and rubric.id in bundled_readers():
             reader = load_reader(rubric.id)
+            if args.context_veto:
+                model = dataclasses.replace(reader.model, context_veto=True)
+                reader = SecondReader(model, reader.encoder)
         for split in splits:
             cases = [v for v in vignettes if split_of(v) == split and rubric.id in v.labels]
             if not cases:
@@ -111,6 +118,8 @@ def main() -> None:
                     else:
                         errors.append(f"  duty {v.id}: gold {gold['duty']}, got {a.duty}")
             how = " (rules + second reader)" if reader else ""
+            if reader and reader.model.context_veto:
+                how = " (rules + second reader, context veto)"
             print(f"\n{rubric.id} / {split}: {len(cases)} vignettes{how}")
             print(f"  {'criterion':<26}{'P':>6}{'R':>6}{'F1':>6}   tp  fp  fn")
             for c in rubric.criterion_ids:
