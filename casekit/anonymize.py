@@ -175,7 +175,7 @@ _VOCAB = _words(
     counsellor counsellors trainee trainees nan nana gran granny gulf war wars
     sat sun mon tue tues wed thu thur thurs fri little league route main
     january february march july august september october november december
-    grandad granddad whoever whatever discord commodore like
+    grandad granddad whoever whatever discord commodore like ima finna
     russian french german italian polish irish scottish welsh british canadian mexican
     chinese japanese korean vietnamese indian african european australian
     veteran veterans army navy marine marines air force guard national reserve northern
