@@ -365,12 +365,19 @@ def choose_combination(
     reader = SecondReader(model, encoder)
     rub = load_rubric(model.rubric)
     labelled = [v for v in calibration if model.rubric in v.labels]
+    rules_fired = [score(v, rub, explain=False).fired for v in labelled]
+    # each case's best sentence probability per criterion (cases without sentences: 0)
+    best = np.array(
+        [np.max(reader.probabilities(v.text)[1], axis=0, initial=0.0) for v in labelled]
+    ).reshape(len(labelled), len(reader.criteria))
     heads, report = dict(model.heads), {}
     for j, (c, head) in enumerate(model.heads.items()):
-        cases = [v for v in labelled if isinstance(v.labels[model.rubric].get(c), bool)]
-        truth = np.array([v.labels[model.rubric][c] for v in cases], bool)
-        rules = np.array([c in score(v, rub, explain=False).fired for v in cases], bool)
-        best_p = np.array([max(reader.probabilities(v.text)[1][:, j], default=0.0) for v in cases])
+        known = [
+            i for i, v in enumerate(labelled) if isinstance(v.labels[model.rubric].get(c), bool)
+        ]
+        truth = np.array([labelled[i].labels[model.rubric][c] for i in known], bool)
+        rules = np.array([c in rules_fired[i] for i in known], bool)
+        best_p = best[known, j]
         candidates = [(_f1(rules, truth), 0, 0.0, "rules", head.threshold)]
         for rank, mode in ((1, "or"), (2, "reader")):
             for t in THRESHOLDS:
@@ -384,14 +391,10 @@ def choose_combination(
             "chosen": mode,
             "threshold": threshold,
             "f1": round(f1, 4),
-            "n": len(cases),
+            "n": len(known),
         }
     provenance = dict(model.provenance) | {"calibration_f1": report}
     return replace(model, heads=heads, provenance=provenance), report
-
-
-def _load_all() -> list[Vignette]:
-    return read_vignettes(VIGNETTES_DIR)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -400,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("rubric")
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args(argv)
-    vignettes = _load_all()
+    vignettes = read_vignettes(VIGNETTES_DIR)
     annotations = read_annotations(args.rubric, vignettes)
     encoder = Encoder()
     model, cv = train_reader(args.rubric, vignettes, annotations, encoder)
