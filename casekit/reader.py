@@ -302,6 +302,11 @@ class Encoder:
                 del self.w[n + ".weight"], self.w[n + ".bias"]
         self._cache: dict[str, F32] = {}
 
+    def _add_norm(self, x: F32, y: F32, bias: F32, norm: str) -> F32:
+        """Residual connection (``x + y + bias``) then the named LayerNorm (post-LN BERT)."""
+        w = self.w
+        return _layer_norm(x + y + bias, w[norm + ".weight"], w[norm + ".bias"], self.eps)
+
     def _forward(self, ids: NDArray[np.int64], mask: F32) -> F32:
         w, (batch, length) = self.w, ids.shape
         x = (
@@ -324,22 +329,12 @@ class Encoder:
             att /= att.sum(-1, keepdims=True)
             ctx = (att @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.dim)
             wo, bo = self.lin[p + "attention.output.dense"]
-            x = _layer_norm(
-                x + ctx @ wo + bo,
-                w[p + "attention.output.LayerNorm.weight"],
-                w[p + "attention.output.LayerNorm.bias"],
-                self.eps,
-            )
+            x = self._add_norm(x, ctx @ wo, bo, p + "attention.output.LayerNorm")
             wi, bi = self.lin[p + "intermediate.dense"]
             h = x @ wi + bi
             h = 0.5 * h * (1.0 + self._erf(h * np.float32(1.0 / np.sqrt(2.0))))  # exact GELU
             wo2, bo2 = self.lin[p + "output.dense"]
-            x = _layer_norm(
-                x + h @ wo2 + bo2,
-                w[p + "output.LayerNorm.weight"],
-                w[p + "output.LayerNorm.bias"],
-                self.eps,
-            )
+            x = self._add_norm(x, h @ wo2, bo2, p + "output.LayerNorm")
         pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
 
