@@ -264,6 +264,38 @@ def _layer_norm(x: F32, weight: F32, bias: F32, eps: float) -> F32:
     return ((x - mean) / np.sqrt(var + eps)) * weight + bias
 
 
+#: A layer's weights: fused query/key/value, attention output, two LayerNorms, feed-forward.
+LAYER_KEYS = (
+    "qkv_w", "qkv_b", "out_w", "out_b", "ln1_w", "ln1_b", "ff1_w", "ff1_b", "ff2_w", "ff2_b",
+    "ln2_w", "ln2_b",
+)  # fmt: skip
+_LAYER_SOURCES: dict[str, tuple[str, int | None]] = {
+    "qkv_w": ("qkv", 0),
+    "qkv_b": ("qkv", 1),
+    "out_w": ("attention.output.dense", 0),
+    "out_b": ("attention.output.dense", 1),
+    "ln1_w": ("attention.output.LayerNorm.weight", None),
+    "ln1_b": ("attention.output.LayerNorm.bias", None),
+    "ff1_w": ("intermediate.dense", 0),
+    "ff1_b": ("intermediate.dense", 1),
+    "ff2_w": ("output.dense", 0),
+    "ff2_b": ("output.dense", 1),
+    "ln2_w": ("output.LayerNorm.weight", None),
+    "ln2_b": ("output.LayerNorm.bias", None),
+}
+
+
+def _key_bias(mask: F32) -> F32:
+    """Additive attention bias that hides padding keys."""
+    return ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
+
+
+def mean_pool(x: F32, mask: F32) -> F32:
+    """Mean of the unmasked token states, scaled to unit length (sentence-transformers)."""
+    pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+    return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+
+
 class Encoder:
     """all-MiniLM-L6-v2 in NumPy: a 6-layer BERT, mean pooling over tokens, unit length.
 
@@ -300,43 +332,57 @@ class Encoder:
                 )
             for n in names:
                 del self.w[n + ".weight"], self.w[n + ".bias"]
+        self._layers = [self.layer_weights(i) for i in range(self.layers)]
         self._cache: dict[str, F32] = {}
 
-    def _add_norm(self, x: F32, y: F32, bias: F32, norm: str) -> F32:
-        """Residual connection (``x + y + bias``) then the named LayerNorm (post-LN BERT)."""
+    def _embed(self, ids: NDArray[np.int64]) -> F32:
+        """Token, position and segment embeddings, normalised: the input to layer 0."""
         w = self.w
-        return _layer_norm(x + y + bias, w[norm + ".weight"], w[norm + ".bias"], self.eps)
-
-    def _forward(self, ids: NDArray[np.int64], mask: F32) -> F32:
-        w, (batch, length) = self.w, ids.shape
         x = (
             w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][:length]
+            + w["embeddings.position_embeddings.weight"][: ids.shape[1]]
             + w["embeddings.token_type_embeddings.weight"][0]
         )
-        x = _layer_norm(
+        return _layer_norm(
             x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps
         )
+
+    def layer_weights(self, i: int) -> dict[str, F32]:
+        """Layer ``i``'s weights by :data:`LAYER_KEYS` name (``x @ W`` orientation)."""
+        p = f"encoder.layer.{i}."
+        out = {}
+        for key, (name, part) in _LAYER_SOURCES.items():
+            if part is None:
+                out[key] = self.w[p + name]
+            else:
+                out[key] = self.lin[p + name][part]
+        return out
+
+    def _layer(self, x: F32, key_bias: F32, lw: Mapping[str, F32]) -> F32:
+        """One post-LN BERT layer with weights ``lw`` (see :meth:`layer_weights`)."""
+        batch, length, _ = x.shape
         dh = self.dim // self.heads
-        key_bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
-        for i in range(self.layers):
-            p = f"encoder.layer.{i}."
-            wq, bq = self.lin[p + "qkv"]
-            qkv = (x @ wq + bq).reshape(batch, length, 3, self.heads, dh)
-            q, k, v = (qkv[:, :, j].transpose(0, 2, 1, 3) for j in range(3))
-            att = (q @ k.transpose(0, 1, 3, 2)) * np.float32(1.0 / np.sqrt(dh)) + key_bias
-            att = np.exp(att - att.max(-1, keepdims=True))
-            att /= att.sum(-1, keepdims=True)
-            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.dim)
-            wo, bo = self.lin[p + "attention.output.dense"]
-            x = self._add_norm(x, ctx @ wo, bo, p + "attention.output.LayerNorm")
-            wi, bi = self.lin[p + "intermediate.dense"]
-            h = x @ wi + bi
-            h = 0.5 * h * (1.0 + self._erf(h * np.float32(1.0 / np.sqrt(2.0))))  # exact GELU
-            wo2, bo2 = self.lin[p + "output.dense"]
-            x = self._add_norm(x, h @ wo2, bo2, p + "output.LayerNorm")
-        pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
-        return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+        qkv = (x @ lw["qkv_w"] + lw["qkv_b"]).reshape(batch, length, 3, self.heads, dh)
+        q, k, v = (qkv[:, :, j].transpose(0, 2, 1, 3) for j in range(3))
+        att = (q @ k.transpose(0, 1, 3, 2)) * np.float32(1.0 / np.sqrt(dh)) + key_bias
+        att = np.exp(att - att.max(-1, keepdims=True))
+        att /= att.sum(-1, keepdims=True)
+        ctx = (att @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.dim)
+        x = _layer_norm(x + ctx @ lw["out_w"] + lw["out_b"], lw["ln1_w"], lw["ln1_b"], self.eps)
+        h = x @ lw["ff1_w"] + lw["ff1_b"]
+        h = 0.5 * h * (1.0 + self._erf(h * np.float32(1.0 / np.sqrt(2.0))))  # exact GELU
+        return _layer_norm(x + h @ lw["ff2_w"] + lw["ff2_b"], lw["ln2_w"], lw["ln2_b"], self.eps)
+
+    def _trunk(self, ids: NDArray[np.int64], mask: F32, layers: int) -> F32:
+        """Token states after the first ``layers`` layers."""
+        x = self._embed(ids)
+        key_bias = _key_bias(mask)
+        for i in range(layers):
+            x = self._layer(x, key_bias, self._layers[i])
+        return x
+
+    def _forward(self, ids: NDArray[np.int64], mask: F32) -> F32:
+        return mean_pool(self._trunk(ids, mask, self.layers), mask)
 
     def clear_cache(self) -> None:
         """Forget every embedding computed so far (benchmarks time cold encodes)."""
@@ -398,6 +444,9 @@ class ReaderModel:
     #: matched the same criterion only to cancel it (negated, disavowed, a joke, someone
     #: else's…) is cancelled with that cue.
     context_veto: bool = False
+    #: Check the rubric's ``requires`` again over the whole case after combining: a finding
+    #: (the reader's or the rules') whose required criterion fired nowhere is cancelled.
+    case_requirements: bool = False
 
     @classmethod
     def from_file(cls, path: Path) -> ReaderModel:
@@ -420,6 +469,7 @@ class ReaderModel:
                 heads,
                 data.get("provenance", {}),
                 bool(data.get("context_veto", False)),
+                bool(data.get("case_requirements", False)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CasekitError(ERR_MODEL_FILE.format(path=path, why=exc)) from exc
@@ -434,6 +484,7 @@ class ReaderModel:
             "encoder": self.encoder,
             "provenance": dict(self.provenance),
             "context_veto": self.context_veto,
+            "case_requirements": self.case_requirements,
             "heads": {
                 cid: {
                     "combine": h.combine,
