@@ -54,6 +54,8 @@ ERR_UNKNOWN_JURISDICTION = (
     "jurisdiction {code!r} is not a known code; expected a US postal code, DC or 'generic'"
 )
 ERR_READER_RUBRIC = "a second reader trained for {reader!r} cannot read for rubric {rubric!r}"
+#: Cue of a finding cancelled because, with the second reader, its requirement fired nowhere.
+CASE_REQUIRES_CUE = "no {criterion} in the vignette"
 ERR_FRAME_COLUMNS = "vignette frame is missing required column(s) {missing}; it has {have}"
 
 
@@ -166,15 +168,26 @@ def _detect(
     if reader is not None:
         if reader.rubric != rub.id:
             raise CasekitError(ERR_READER_RUBRIC.format(reader=reader.rubric, rubric=rub.id))
-        findings, live = _second_reading(vignette, reader, findings, given)
+        findings, live = _second_reading(vignette, rub, reader, findings, given)
     fired = tuple(c for c in rub.criterion_ids if given.get(c, c in live))
     return given, findings, fired
 
 
 def _second_reading(
-    vignette: Vignette, reader: SecondReader, findings: list[Finding], given: Mapping[str, bool]
+    vignette: Vignette,
+    rub: Rubric,
+    reader: SecondReader,
+    findings: list[Finding],
+    given: Mapping[str, bool],
 ) -> tuple[list[Finding], set[str]]:
-    """Rule and reader findings combined per criterion as the reader's model says."""
+    """Rule and reader findings combined per criterion as the reader's model says.
+
+    The reader reads sentences one at a time, so it can find "serious violence" in a case
+    where nothing threatens anyone. With the model's ``case_requirements``, the rubric's
+    ``requires`` are checked again over the whole vignette after combining: a finding whose
+    required criterion fired nowhere in the case (and was not given as a fact) is cancelled,
+    naming the missing criterion, until nothing more changes.
+    """
     from casekit.reader import UNCONFIRMED, UNCONFIRMED_CUE
 
     extra = [f for f in reader.read(vignette) if f.criterion not in given]
@@ -188,7 +201,44 @@ def _second_reading(
             f = dataclasses.replace(f, modifiers=(*f.modifiers, veto))
         combined.append(f)
     combined.extend(extra)
+    if reader.model.case_requirements:
+        return _case_requirements(rub, combined, given)
     return combined, {f.criterion for f in combined if not f.cancelled}
+
+
+def _case_requirements(
+    rub: Rubric, findings: list[Finding], given: Mapping[str, bool]
+) -> tuple[list[Finding], set[str]]:
+    """Cancel findings whose ``requires`` criterion fired nowhere in the vignette."""
+    from casekit.matching import REQUIRES
+
+    while True:
+        live = {f.criterion for f in findings if not f.cancelled}
+        unmet = {
+            c: [
+                r.criterion
+                for r in rub.criterion(c).requires
+                if not given.get(r.criterion, r.criterion in live)
+            ]
+            for c in live
+        }
+        if not any(unmet.values()):
+            return findings, live
+        findings = [
+            f
+            if f.cancelled or not unmet.get(f.criterion)
+            else dataclasses.replace(
+                f,
+                modifiers=(
+                    *f.modifiers,
+                    *(
+                        Modifier(REQUIRES, CASE_REQUIRES_CUE.format(criterion=r), -1, -1, True)
+                        for r in unmet[f.criterion]
+                    ),
+                ),
+            )
+            for f in findings
+        ]
 
 
 def _context_veto(reading: Finding, findings: Sequence[Finding]) -> Finding:

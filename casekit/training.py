@@ -355,6 +355,9 @@ def choose_combination(
 ) -> tuple[ReaderModel, dict[str, dict[str, Any]]]:
     """Per criterion, the mode and reader threshold with the best F1 on the calibration split.
 
+    Then the model's ``case_requirements`` option: on only if it raises the mean criterion F1
+    of the combined scores on the calibration split.
+
     Candidates: ``rules`` (reader advisory), and ``or`` and ``reader`` at every threshold of
     :data:`THRESHOLDS`. The threshold matters for the combination, not just for the reader
     alone: OR-ed with the rules, the reader should fire only where it adds more than it costs.
@@ -393,8 +396,24 @@ def choose_combination(
             "f1": round(f1, 4),
             "n": len(known),
         }
+    chosen = replace(model, heads=heads)
+    # then whether to check the rubric's requirements again over each case after combining
+    by_option = {}
+    for option in (False, True):
+        candidate = SecondReader(replace(chosen, case_requirements=option), encoder)
+        outcome = [score(v, rub, explain=False, reader=candidate).fired for v in labelled]
+        f1s = []
+        for c in heads:
+            known = [
+                i for i, v in enumerate(labelled) if isinstance(v.labels[model.rubric].get(c), bool)
+            ]
+            truth = np.array([labelled[i].labels[model.rubric][c] for i in known], bool)
+            f1s.append(_f1(np.array([c in outcome[i] for i in known], bool), truth))
+        by_option[option] = round(float(np.mean(f1s)), 4)
+    case = by_option[True] > by_option[False]
+    report["case_requirements"] = {"off": by_option[False], "on": by_option[True], "chosen": case}
     provenance = dict(model.provenance) | {"calibration_f1": report}
-    return replace(model, heads=heads, provenance=provenance), report
+    return replace(chosen, case_requirements=case, provenance=provenance), report
 
 
 def main(argv: Sequence[str] | None = None) -> int:

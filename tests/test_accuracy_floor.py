@@ -22,8 +22,10 @@ NOT_TUNED_ON = {
     "duty_to_protect_6.yaml",
     "duty_to_protect_7.yaml",
     "duty_to_protect_8.yaml",
+    "duty_to_protect_9.yaml",
     "self_harm_3.yaml",
     "self_harm_4.yaml",
+    "self_harm_5.yaml",
 }
 VIGNETTES = [
     v

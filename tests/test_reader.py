@@ -243,6 +243,28 @@ def test_reader_mode_vetoes_unconfirmed_rule_findings(encoder: rd.Encoder) -> No
 
 
 @needs_encoder
+def test_reader_findings_obey_the_rubrics_requirements_over_the_case(
+    encoder: rd.Encoder,
+) -> None:
+    from casekit.matching import REQUIRES
+
+    model = _toy_model(encoder, {"threat_communicated": "rules", "imminent": "or"})
+    lone = Vignette(id="x", text="It will happen tonight. We discussed sleep.")
+    assert "imminent" in score(lone, reader=rd.SecondReader(model, encoder)).fired
+    reader = rd.SecondReader(replace(model, case_requirements=True), encoder)
+    alone = score(lone, reader=reader)
+    assert "imminent" not in alone.fired
+    (f,) = [f for f in alone.findings_for("imminent") if f.source == "reader"]
+    assert [(m.category, m.cue) for m in f.cancelled_by] == [
+        (REQUIRES, "no threat_communicated in the vignette")
+    ]
+    with_threat = "She says she will stab her sister. We talked a while. It will happen tonight."
+    assert "imminent" in score(Vignette(id="y", text=with_threat), reader=reader).fired
+    given = Vignette(id="z", text="It will happen tonight.", facts={"threat_communicated": True})
+    assert "imminent" in score(given, reader=reader).fired
+
+
+@needs_encoder
 def test_facts_still_override_the_reader(encoder: rd.Encoder) -> None:
     v = Vignette(id="x", text=TEXT, facts={"threat_communicated": False})
     reader = rd.SecondReader(
@@ -436,8 +458,10 @@ def test_context_veto_lets_the_rules_cues_cancel_a_reader_sentence(encoder: rd.E
     assert "threat_communicated" in vetoed.fired  # the second sentence still counts
 
 
-def test_context_veto_round_trips_in_the_model_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("veto", "case"), [(True, False), (False, True)])
+def test_model_options_round_trip_in_the_model_file(tmp_path: Path, veto: bool, case: bool) -> None:
     head = rd.CriterionHead((0.0, 0.0), 0.0, 0.5, "or")
-    model = rd.ReaderModel("duty_to_protect", rd.ENCODER_ID, {"imminent": head}, {}, True)
+    model = rd.ReaderModel("duty_to_protect", rd.ENCODER_ID, {"imminent": head}, {}, veto, case)
     model.to_file(tmp_path / "m.json")
-    assert rd.ReaderModel.from_file(tmp_path / "m.json").context_veto is True
+    back = rd.ReaderModel.from_file(tmp_path / "m.json")
+    assert (back.context_veto, back.case_requirements) == (veto, case)
