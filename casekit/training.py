@@ -351,17 +351,23 @@ def train_reader(
 
 
 def choose_combination(
-    model: ReaderModel, calibration: Sequence[Vignette], encoder: Encoder
+    model: ReaderModel,
+    calibration: Sequence[Vignette],
+    encoder: Encoder,
+    *,
+    search_thresholds: bool = False,
 ) -> tuple[ReaderModel, dict[str, dict[str, Any]]]:
-    """Per criterion, the mode and reader threshold with the best F1 on the calibration split.
+    """Per criterion, the mode with the best F1 on the calibration split.
 
     Then the model's ``case_requirements`` option: on only if it raises the mean criterion F1
     of the combined scores on the calibration split.
 
-    Candidates: ``rules`` (reader advisory), and ``or`` and ``reader`` at every threshold of
-    :data:`THRESHOLDS`. The threshold matters for the combination, not just for the reader
-    alone: OR-ed with the rules, the reader should fire only where it adds more than it costs.
-    Ties go to ``rules``, then ``or``, then the threshold closest to the cross-validated one.
+    Candidates: ``rules`` (reader advisory), and ``or`` and ``reader`` at the reader's
+    cross-validated threshold. Ties go to ``rules``, then ``or``. With ``search_thresholds``
+    (how readers v2 and v3 were made), ``or`` and ``reader`` are tried at every threshold of
+    :data:`THRESHOLDS` and ties then go to the threshold closest to the cross-validated one;
+    on 130 calibration cases that was no better on fresh text (``bench/README.md``,
+    measurement 8), so the threshold stays the one cross-validation chose.
     """
     from casekit.scoring import score
 
@@ -383,7 +389,7 @@ def choose_combination(
         best_p = best[known, j]
         candidates = [(_f1(rules, truth), 0, 0.0, "rules", head.threshold)]
         for rank, mode in ((1, "or"), (2, "reader")):
-            for t in THRESHOLDS:
+            for t in THRESHOLDS if search_thresholds else (head.threshold,):
                 read = best_p >= t
                 fired = rules | read if mode == "or" else read
                 candidates.append((_f1(fired, truth), rank, abs(t - head.threshold), mode, t))
@@ -421,13 +427,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m casekit.training", description=__doc__)
     parser.add_argument("rubric")
     parser.add_argument("-o", "--output", type=Path)
+    parser.add_argument(
+        "--search-thresholds",
+        action="store_true",
+        help="also choose each reader threshold on the calibration split (readers v2, v3)",
+    )
     args = parser.parse_args(argv)
     vignettes = read_vignettes(VIGNETTES_DIR)
     annotations = read_annotations(args.rubric, vignettes)
     encoder = Encoder()
     model, cv = train_reader(args.rubric, vignettes, annotations, encoder)
     calibration = [v for v in vignettes if CALIBRATION_TAG in v.tags]
-    model, report = choose_combination(model, calibration, encoder)
+    model, report = choose_combination(
+        model, calibration, encoder, search_thresholds=args.search_thresholds
+    )
     out = args.output or READERS_DIR / f"{args.rubric}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     model.to_file(out)

@@ -465,3 +465,47 @@ def test_model_options_round_trip_in_the_model_file(tmp_path: Path, veto: bool, 
     model.to_file(tmp_path / "m.json")
     back = rd.ReaderModel.from_file(tmp_path / "m.json")
     assert (back.context_veto, back.case_requirements) == (veto, case)
+
+
+class _MarkerEncoder:
+    """A stand-in encoder: dimension 0 is 1 when a sentence contains ``[T]``."""
+
+    dim = 2
+
+    def encode(self, sentences: list[str], *, batch_size: int = 32) -> np.ndarray:
+        rows = [[1.0, 0.0] if "[T]" in s else [0.0, 1.0] for s in sentences]
+        return np.array(rows, np.float32).reshape(len(sentences), 2)
+
+
+def _calibration_case(i: int, text: str, threat: bool) -> Vignette:
+    labels = {"threat_communicated": threat, "duty": "not_triggered"}
+    return Vignette(id=f"C{i}", text=text, labels={"duty_to_protect": labels})
+
+
+@pytest.mark.parametrize(
+    ("marked_true", "expected"),
+    [(True, "or"), (False, "rules")],
+)
+def test_choose_combination_picks_the_mode_the_calibration_cases_support(
+    marked_true: bool, expected: str
+) -> None:
+    from casekit.training import choose_combination
+
+    head = rd.CriterionHead((20.0, 0.0, 0.0, 0.0), -10.0, 0.6, "rules")
+    model = rd.ReaderModel("duty_to_protect", rd.ENCODER_ID, {"threat_communicated": head})
+    cases = [
+        _calibration_case(0, "He said he will stab his boss tomorrow.", True),
+        _calibration_case(1, "We talked about the weather and his garden.", False),
+        _calibration_case(2, "She mentioned her sister's visit.", False),
+    ] + [
+        # the patterns miss these; the reader reads the marker
+        _calibration_case(
+            10 + i, f"He said the thing about the landlord again [T] {i}.", marked_true
+        )
+        for i in range(3)
+    ]
+    chosen, report = choose_combination(model, cases, _MarkerEncoder())  # type: ignore[arg-type]
+    assert report["threat_communicated"]["chosen"] == expected
+    assert chosen.heads["threat_communicated"].combine == expected
+    assert chosen.heads["threat_communicated"].threshold == 0.6  # not searched by default
+    assert report["threat_communicated"]["rules"] == pytest.approx(0.4 if marked_true else 1.0)
