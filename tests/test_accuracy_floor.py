@@ -26,6 +26,8 @@ NOT_TUNED_ON = {
     "self_harm_3.yaml",
     "self_harm_4.yaml",
     "self_harm_5.yaml",
+    "self_harm_6.yaml",
+    "self_harm_7.yaml",
 }
 VIGNETTES = [
     v
