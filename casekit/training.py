@@ -367,7 +367,8 @@ def choose_combination(
     (how readers v2 and v3 were made), ``or`` and ``reader`` are tried at every threshold of
     :data:`THRESHOLDS` and ties then go to the threshold closest to the cross-validated one;
     on 130 calibration cases that was no better on fresh text (``bench/README.md``,
-    measurement 8), so the threshold stays the one cross-validation chose.
+    measurement 8; measurement 11 was mixed), so the threshold stays the one
+    cross-validation chose.
     """
     from casekit.scoring import score
 
