@@ -113,7 +113,7 @@ CLEAN = [
     "A Gulf War veteran, he coaches Little League and reads a Russian novel.",
     "He'll drive down Main on Sat. after the July fair; he parks the Commodore out front.",
     "Client: ...Yeah. Whoever it is, I met them on Discord.",
-    "Facilitator asked him to repeat it; he said, \"You heard me.\"",
+    'Facilitator asked him to repeat it; he said, "You heard me."',
     "She speaks with her mother in Tagalog during the call; her cousin texts in Urdu.",
     "She said, 'That's just what people say, Miss. Like, all the time.'",
 ]
