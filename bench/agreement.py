@@ -24,19 +24,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from casekit.coding import agreement_rows, cohen_kappa, read_coding  # noqa: E402
+from casekit.coding import agreement_rows, cohen_kappa, f1, read_coding  # noqa: E402
 from casekit.io import read_vignettes  # noqa: E402
 from casekit.reader import load_reader  # noqa: E402
 from casekit.rules import load_rubric  # noqa: E402
 from casekit.scoring import score  # noqa: E402
 
 AGREEMENT_DIR = ROOT / "data" / "agreement"
-
-
-def _f1(pred: list[bool], truth: list[bool]) -> float:
-    p, t = np.array(pred, bool), np.array(truth, bool)
-    tp = int(np.sum(p & t))
-    return 2 * tp / (2 * tp + int(np.sum(p != t))) if tp else 0.0
 
 
 def main() -> None:
@@ -76,7 +70,7 @@ def main() -> None:
                 label = "duty (accuracy)"
             else:
                 sys_figs = [
-                    _f1([c in a.fired for a in out], [g is True for g in gold])
+                    f1([c in a.fired for a in out], [g is True for g in gold])
                     for out in systems.values()
                 ]
                 label = c

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from casekit.errors import DataFormatError, Problem
 from casekit.model import DUTIES, Vignette
 
-__all__ = ["Coding", "agreement_rows", "cohen_kappa", "read_coding"]
+__all__ = ["Coding", "agreement_rows", "cohen_kappa", "f1", "read_coding"]
 
 ERR_SHAPE = "expected a YAML list of records with 'id' and 'labels'"
 ERR_RECORD = "expected a mapping with 'id' and 'labels'"
@@ -126,10 +126,13 @@ def cohen_kappa(a: Sequence[Any] | NDArray[Any], b: Sequence[Any] | NDArray[Any]
     return float("nan") if chance >= 1.0 else (observed - chance) / (1.0 - chance)
 
 
-def _f1(pred: NDArray[np.bool_], truth: NDArray[np.bool_]) -> float:
-    tp = int(np.sum(pred & truth))
-    wrong = int(np.sum(pred != truth))
-    return 2 * tp / (2 * tp + wrong) if tp else 0.0
+def f1(
+    pred: Sequence[bool] | NDArray[np.bool_], truth: Sequence[bool] | NDArray[np.bool_]
+) -> float:
+    """F1 of binary predictions against the truth (0 when nothing is both)."""
+    p, t = np.asarray(pred, bool), np.asarray(truth, bool)
+    tp = int(np.sum(p & t))
+    return 2 * tp / (2 * tp + int(np.sum(p != t))) if tp else 0.0
 
 
 def agreement_rows(
@@ -157,7 +160,7 @@ def agreement_rows(
                 "second": int(second.sum()),
                 "agree": float(np.mean(gold == second)) if both else float("nan"),
                 "kappa": cohen_kappa(second, gold),
-                "f1": _f1(second, gold),
+                "f1": f1(second, gold),
             }
         )
     duties = [(by_id[i].get("duty"), coding.labels[i].get("duty")) for i in ids]

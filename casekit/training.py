@@ -31,6 +31,7 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
+from casekit.coding import f1 as _f1
 from casekit.errors import DataFormatError, Problem
 from casekit.io import read_vignettes
 from casekit.matching import sentence_spans
@@ -240,13 +241,6 @@ def _vignette_max(p: NDArray[np.float64], owner: NDArray[np.int64], n: int) -> N
     out = np.zeros(n)
     np.maximum.at(out, owner, p)
     return out
-
-
-def _f1(pred: NDArray[np.bool_], truth: NDArray[np.bool_]) -> float:
-    tp = float(np.sum(pred & truth))
-    fp = float(np.sum(pred & ~truth))
-    fn = float(np.sum(~pred & truth))
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
 def _folds(n: int) -> NDArray[np.int64]:
