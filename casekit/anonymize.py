@@ -173,7 +173,7 @@ _VOCAB = _words(
     okay hi hello hey dear thanks please sorry yes no maybe mr mrs ms dr jr sr ii iii
     security insurance medicaid medicare x y z va aa na cps aps er icu ed usa us america
     counsellor counsellors trainee trainees nan nana gran granny gulf war wars
-    facilitator facilitators
+    facilitator facilitators texter texters cellmate cellmates initially grade grades
     tagalog filipino arabic mandarin cantonese urdu hindi punjabi somali farsi portuguese
     sat sun mon tue tues wed thu thur thurs fri little league route main
     january february march july august september october november december

@@ -115,6 +115,7 @@ CLEAN = [
     "Client: ...Yeah. Whoever it is, I met them on Discord.",
     'Facilitator asked him to repeat it; he said, "You heard me."',
     "She speaks with her mother in Tagalog during the call; her cousin texts in Urdu.",
+    "Texter says she is fine. Cellmate reports he slept. Initially calm. Grade 9 student.",
     "She said, 'That's just what people say, Miss. Like, all the time.'",
 ]
 
