@@ -23,11 +23,14 @@ NOT_TUNED_ON = {
     "duty_to_protect_7.yaml",
     "duty_to_protect_8.yaml",
     "duty_to_protect_9.yaml",
+    "duty_to_protect_10.yaml",
     "self_harm_3.yaml",
     "self_harm_4.yaml",
     "self_harm_5.yaml",
     "self_harm_6.yaml",
     "self_harm_7.yaml",
+    "self_harm_8.yaml",
+    "self_harm_9.yaml",
 }
 VIGNETTES = [
     v
