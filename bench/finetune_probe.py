@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from casekit.reader import LAYER_KEYS, Encoder  # noqa: E402
+from casekit.reader import LAYER_KEYS, Encoder, pad  # noqa: E402
 
 F32 = NDArray[np.float32]
 Params = dict[str, F32]
@@ -67,31 +67,11 @@ def layer_data(
     states: list[F32 | None] = [None] * len(encoded)
     for start in range(0, len(order), 64):
         rows = order[start : start + 64]
-        ids, mask = _pad([encoded[r] for r in rows])
+        ids, mask = pad([encoded[r] for r in rows], np.int64)
         x = encoder._trunk(ids, mask, encoder.layers - 1)
         for j, r in enumerate(rows):
             states[r] = np.ascontiguousarray(x[j, : len(encoded[r])])
     return LayerData(tuple(s for s in states if s is not None), context, targets)
-
-
-def _pad(seqs: Sequence[Sequence[int]]) -> tuple[NDArray[np.int64], F32]:
-    length = max(len(s) for s in seqs)
-    ids = np.zeros((len(seqs), length), np.int64)
-    mask = np.zeros((len(seqs), length), np.float32)
-    for j, s in enumerate(seqs):
-        ids[j, : len(s)] = s
-        mask[j, : len(s)] = 1.0
-    return ids, mask
-
-
-def _stack(states: Sequence[F32]) -> tuple[F32, F32]:
-    length = max(len(s) for s in states)
-    x = np.zeros((len(states), length, states[0].shape[1]), np.float32)
-    mask = np.zeros((len(states), length), np.float32)
-    for j, s in enumerate(states):
-        x[j, : len(s)] = s
-        mask[j, : len(s)] = 1.0
-    return x, mask
 
 
 def _ln_forward(x: F32, g: F32, b: F32, eps: float) -> tuple[F32, tuple[F32, F32]]:
@@ -252,7 +232,7 @@ class Trainer:
         total = 0.0
         for bi in rng.permutation(len(batches)):
             rows = batches[bi]
-            x, mask = _stack([data.states[r] for r in rows])
+            x, mask = pad([data.states[r] for r in rows], np.float32)
             loss, grads = self.loss_and_grads(
                 x, mask, data.context[rows], data.targets[rows], weights[rows]
             )
@@ -268,7 +248,7 @@ class Trainer:
         order = sorted(range(len(data.states)), key=lambda r: len(data.states[r]))
         for i in range(0, len(order), batch):
             rows = order[i : i + batch]
-            x, mask = _stack([data.states[r] for r in rows])
+            x, mask = pad([data.states[r] for r in rows], np.float32)
             z[rows] = self.embed(x, mask)[0]
         return z, expit(self.logits(z, data.context).astype(np.float64))
 

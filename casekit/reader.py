@@ -264,11 +264,6 @@ def _layer_norm(x: F32, weight: F32, bias: F32, eps: float) -> F32:
     return ((x - mean) / np.sqrt(var + eps)) * weight + bias
 
 
-#: A layer's weights: fused query/key/value, attention output, two LayerNorms, feed-forward.
-LAYER_KEYS = (
-    "qkv_w", "qkv_b", "out_w", "out_b", "ln1_w", "ln1_b", "ff1_w", "ff1_b", "ff2_w", "ff2_b",
-    "ln2_w", "ln2_b",
-)  # fmt: skip
 _LAYER_SOURCES: dict[str, tuple[str, int | None]] = {
     "qkv_w": ("qkv", 0),
     "qkv_b": ("qkv", 1),
@@ -283,6 +278,20 @@ _LAYER_SOURCES: dict[str, tuple[str, int | None]] = {
     "ln2_w": ("output.LayerNorm.weight", None),
     "ln2_b": ("output.LayerNorm.bias", None),
 }
+#: A layer's weights: fused query/key/value, attention output, two LayerNorms, feed-forward.
+LAYER_KEYS = tuple(_LAYER_SOURCES)
+
+
+def pad(rows: Sequence[Sequence[Any] | NDArray[Any]], dtype: Any) -> tuple[NDArray[Any], F32]:
+    """Rows of different lengths as one zero-padded array, with the mask of real positions."""
+    arrays = [np.asarray(r, dtype) for r in rows]
+    length = max(len(a) for a in arrays)
+    out = np.zeros((len(arrays), length, *arrays[0].shape[1:]), dtype)
+    mask = np.zeros((len(arrays), length), np.float32)
+    for j, a in enumerate(arrays):
+        out[j, : len(a)] = a
+        mask[j, : len(a)] = 1.0
+    return out, mask
 
 
 def _key_bias(mask: F32) -> F32:
@@ -395,12 +404,7 @@ class Encoder:
         order = sorted(range(len(todo)), key=lambda r: len(encoded[r]))
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            length = max(len(encoded[r]) for r in rows)
-            ids = np.zeros((len(rows), length), np.int64)
-            mask = np.zeros((len(rows), length), np.float32)
-            for j, r in enumerate(rows):
-                ids[j, : len(encoded[r])] = encoded[r]
-                mask[j, : len(encoded[r])] = 1.0
+            ids, mask = pad([encoded[r] for r in rows], np.int64)
             for r, vector in zip(rows, self._forward(ids, mask), strict=True):
                 self._cache[todo[r]] = vector
         if len(self._cache) > CACHE_SIZE:

@@ -13,6 +13,7 @@ pytestmark = needs_encoder
 @pytest.fixture(scope="module")
 def setup():  # type: ignore[no-untyped-def]
     from bench.finetune_probe import Trainer
+    from casekit.reader import pad as rd_pad
     from casekit.reader import shared_encoder
 
     enc = shared_encoder()
@@ -23,9 +24,7 @@ def setup():  # type: ignore[no-untyped-def]
     trainer = Trainer(enc, layer, w, b)
     texts = ["He said he would kill her tonight.", "No plan.", "She denies any thoughts of harm."]
     ids = [enc.tokenizer.encode(t) for t in texts]
-    from bench.finetune_probe import _pad
-
-    tok, mask = _pad(ids)
+    tok, mask = rd_pad(ids, np.int64)
     x = enc._trunk(tok, mask, enc.layers - 1)
     context = rng.normal(0, 0.05, (3, enc.dim)).astype(np.float32)
     targets = np.array([[1, 0, -1], [0, 0, 1], [0, 1, 0]], np.int8)
