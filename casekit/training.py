@@ -374,12 +374,15 @@ def choose_combination(
     best = np.array(
         [np.max(reader.probabilities(v.text)[1], axis=0, initial=0.0) for v in labelled]
     ).reshape(len(labelled), len(reader.criteria))
-    heads, report = dict(model.heads), {}
-    for j, (c, head) in enumerate(model.heads.items()):
+    gold = {}  # criterion -> (cases with a gold label for it, those labels)
+    for c in model.heads:
         known = [
             i for i, v in enumerate(labelled) if isinstance(v.labels[model.rubric].get(c), bool)
         ]
-        truth = np.array([labelled[i].labels[model.rubric][c] for i in known], bool)
+        gold[c] = (known, np.array([labelled[i].labels[model.rubric][c] for i in known], bool))
+    heads, report = dict(model.heads), {}
+    for j, (c, head) in enumerate(model.heads.items()):
+        known, truth = gold[c]
         rules = np.array([c in rules_fired[i] for i in known], bool)
         best_p = best[known, j]
         candidates = [(_f1(rules, truth), 0, 0.0, "rules", head.threshold)]
@@ -403,13 +406,10 @@ def choose_combination(
     for option in (False, True):
         candidate = SecondReader(replace(chosen, case_requirements=option), encoder)
         outcome = [score(v, rub, explain=False, reader=candidate).fired for v in labelled]
-        f1s = []
-        for c in heads:
-            known = [
-                i for i, v in enumerate(labelled) if isinstance(v.labels[model.rubric].get(c), bool)
-            ]
-            truth = np.array([labelled[i].labels[model.rubric][c] for i in known], bool)
-            f1s.append(_f1(np.array([c in outcome[i] for i in known], bool), truth))
+        f1s = [
+            _f1(np.array([c in outcome[i] for i in known], bool), truth)
+            for c, (known, truth) in gold.items()
+        ]
         by_option[option] = round(float(np.mean(f1s)), 4)
     case = by_option[True] > by_option[False]
     report["case_requirements"] = {"off": by_option[False], "on": by_option[True], "chosen": case}
