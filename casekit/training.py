@@ -44,6 +44,8 @@ from casekit.reader import (
     ReaderModel,
     SecondReader,
     features,
+    read_safetensors,
+    write_safetensors,
 )
 from casekit.rules import load_rubric
 
@@ -54,6 +56,7 @@ __all__ = [
     "fit_logistic",
     "read_annotations",
     "sentence_set",
+    "train_adapter",
     "train_reader",
 ]
 
@@ -177,29 +180,38 @@ def sentence_set(
     )
 
 
-def example_set(
-    rubric: str, criteria: Sequence[str], encoder: Encoder
-) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
-    """Features and targets from the rubric's own ``fires``/``silent`` examples.
+def examples(rubric: str, criteria: Sequence[str]) -> list[tuple[list[str], list[int]]]:
+    """The rubric's own ``fires``/``silent`` examples as (sentences, target row) pairs.
 
     A one-sentence ``fires`` example is a positive for its criterion; every sentence of a
     ``silent`` example is a negative for its criterion; the other criteria are unknown (-1).
-    These teach the reader the textbook phrasings the rubric documents; they are training
-    rows only and never enter the cross-validated scores.
     """
     rub = load_rubric(rubric)
-    blocks, rows = [], []
+    out = []
     for j, cid in enumerate(criteria):
         crit = rub.criterion(cid)
         for text, target in [(t, 1) for t in crit.fires] + [(t, 0) for t in crit.silent]:
             spans = sentence_spans(text)
             if not spans or (target == 1 and len(spans) > 1):
                 continue
-            embedded = encoder.encode([text[a:b] for a, b in spans])
-            blocks.append(features(embedded))
             row = [-1] * len(criteria)
             row[j] = target
-            rows.extend([row] * len(spans))
+            out.append(([text[a:b] for a, b in spans], row))
+    return out
+
+
+def example_set(
+    rubric: str, criteria: Sequence[str], encoder: Encoder
+) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
+    """Features and targets from the rubric's own examples (:func:`examples`).
+
+    These teach the reader the textbook phrasings the rubric documents; they are training
+    rows only and never enter the cross-validated scores.
+    """
+    blocks, rows = [], []
+    for sentences, row in examples(rubric, criteria):
+        blocks.append(features(encoder.encode(sentences)))
+        rows.extend([row] * len(sentences))
     width = 2 * encoder.dim
     x = np.vstack(blocks).astype(np.float64) if blocks else np.zeros((0, width))
     return x, np.array(rows, np.int8).reshape(len(rows), len(criteria))
@@ -301,6 +313,52 @@ def _digest(data: SentenceSet) -> str:
     return h.hexdigest()
 
 
+def trained_criteria(rubric: str, tuning: Sequence[Vignette]) -> list[str]:
+    """The rubric's criteria that some tuning vignette has a gold label for."""
+    return [
+        c
+        for c in load_rubric(rubric).criterion_ids
+        if any(isinstance(v.labels.get(rubric, {}).get(c), bool) for v in tuning)
+    ]
+
+
+def train_adapter(
+    rubric: str,
+    vignettes: Sequence[Vignette],
+    annotations: Annotations,
+    encoder: Encoder,
+    *,
+    epochs: int = 4,
+    log: Any = None,
+) -> dict[str, NDArray[np.float32]]:
+    """Fine-tune an encoder adapter for ``rubric`` (needs PyTorch; see :mod:`casekit.finetune`).
+
+    Trains on four fifths of the tuning vignettes (:func:`casekit.finetune.left_out_cases`)
+    and on the rubric's examples.
+    """
+    from casekit.finetune import TrainingCase, finetune_adapter, left_out_cases
+
+    tuning = [v for v in vignettes if v.split == "tuning"]
+    criteria = trained_criteria(rubric, tuning)
+    data = sentence_set(rubric, criteria, tuning, annotations)
+    left_out = left_out_cases(len(data.vignettes))
+    cases = [
+        TrainingCase(
+            [data.sentences[r] for r in np.flatnonzero(data.owner == i)],
+            data.targets[data.owner == i],
+        )
+        for i in range(len(data.vignettes))
+        if not left_out[i]
+    ]
+    cases += [
+        TrainingCase(sentences, np.array([row] * len(sentences), np.int8))
+        for sentences, row in examples(rubric, criteria)
+    ]
+    return finetune_adapter(
+        cases, encoder, encoder.folder / "model.safetensors", epochs=epochs, log=log
+    )
+
+
 def train_reader(
     rubric: str,
     vignettes: Sequence[Vignette],
@@ -309,14 +367,9 @@ def train_reader(
     criteria: Sequence[str] | None = None,
 ) -> tuple[ReaderModel, dict[str, float]]:
     """A reader for ``rubric`` trained on the tuning vignettes, and its out-of-fold F1s."""
-    rub = load_rubric(rubric)
     tuning = [v for v in vignettes if v.split == "tuning"]
     if criteria is None:
-        criteria = [
-            c
-            for c in rub.criterion_ids
-            if any(isinstance(v.labels.get(rubric, {}).get(c), bool) for v in tuning)
-        ]
+        criteria = trained_criteria(rubric, tuning)
     data = sentence_set(rubric, criteria, tuning, annotations)
     x = case_features(data, encoder)
     extra = example_set(rubric, criteria, encoder)
@@ -427,16 +480,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="also choose each reader threshold on the calibration split (readers v2, v3)",
     )
+    parser.add_argument(
+        "--adapter",
+        action="store_true",
+        help="first fine-tune an encoder adapter (needs PyTorch; see casekit.finetune)",
+    )
+    parser.add_argument("--epochs", type=int, default=4, help="adapter training epochs")
     args = parser.parse_args(argv)
+    out = args.output or READERS_DIR / f"{args.rubric}.json"
     vignettes = read_vignettes(VIGNETTES_DIR)
     annotations = read_annotations(args.rubric, vignettes)
     encoder = Encoder()
+    adapter_path = None
+    if args.adapter:
+        adapter = train_adapter(
+            args.rubric, vignettes, annotations, encoder, epochs=args.epochs, log=print
+        )
+        adapter_path = out.with_name(f"{out.stem}.adapter.safetensors")
+        adapter_path.parent.mkdir(parents=True, exist_ok=True)
+        write_safetensors(adapter_path, adapter)
+        encoder = Encoder(adapter=read_safetensors(adapter_path))
     model, cv = train_reader(args.rubric, vignettes, annotations, encoder)
+    if adapter_path is not None:
+        model = replace(
+            model,
+            adapter=adapter_path.name,
+            adapter_sha256=hashlib.sha256(adapter_path.read_bytes()).hexdigest(),
+        )
     calibration = [v for v in vignettes if CALIBRATION_TAG in v.tags]
     model, report = choose_combination(
         model, calibration, encoder, search_thresholds=args.search_thresholds
     )
-    out = args.output or READERS_DIR / f"{args.rubric}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     model.to_file(out)
     print(json.dumps({"cv_f1": cv, "calibration": report}, indent=1))

@@ -33,8 +33,18 @@ def test_import_casekit_is_light() -> None:
     code = (
         "import sys, casekit, casekit.scoring, casekit.cli;"
         "heavy = {'pandas', 'matplotlib', 'ipywidgets', 'IPython', 'presidio_analyzer', 'spacy',"
-        " 'statsmodels', 'scipy'} & set(sys.modules);"
+        " 'statsmodels', 'scipy', 'torch'} & set(sys.modules);"
         "print(sorted(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_scoring_with_the_reader_never_imports_torch() -> None:
+    """PyTorch trains adapters (casekit.finetune); reading with them is NumPy only."""
+    code = (
+        "import sys, casekit.reader, casekit.training, casekit.scoring;"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
