@@ -329,6 +329,7 @@ def train_adapter(
     encoder: Encoder,
     *,
     epochs: int = 4,
+    rank: int = 16,
     log: Any = None,
 ) -> dict[str, NDArray[np.float32]]:
     """Fine-tune an encoder adapter for ``rubric`` (needs PyTorch; see :mod:`casekit.finetune`).
@@ -355,7 +356,7 @@ def train_adapter(
         for sentences, row in examples(rubric, criteria)
     ]
     return finetune_adapter(
-        cases, encoder, encoder.folder / "model.safetensors", epochs=epochs, log=log
+        cases, encoder, encoder.folder / "model.safetensors", epochs=epochs, rank=rank, log=log
     )
 
 
@@ -486,6 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="first fine-tune an encoder adapter (needs PyTorch; see casekit.finetune)",
     )
     parser.add_argument("--epochs", type=int, default=4, help="adapter training epochs")
+    parser.add_argument("--rank", type=int, default=16, help="adapter rank")
     args = parser.parse_args(argv)
     out = args.output or READERS_DIR / f"{args.rubric}.json"
     vignettes = read_vignettes(VIGNETTES_DIR)
@@ -494,7 +496,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     adapter_path = None
     if args.adapter:
         adapter = train_adapter(
-            args.rubric, vignettes, annotations, encoder, epochs=args.epochs, log=print
+            args.rubric,
+            vignettes,
+            annotations,
+            encoder,
+            epochs=args.epochs,
+            rank=args.rank,
+            log=lambda line: print(line, flush=True),
         )
         adapter_path = out.with_name(f"{out.stem}.adapter.safetensors")
         adapter_path.parent.mkdir(parents=True, exist_ok=True)
@@ -506,6 +514,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             model,
             adapter=adapter_path.name,
             adapter_sha256=hashlib.sha256(adapter_path.read_bytes()).hexdigest(),
+            provenance=dict(model.provenance)
+            | {"adapter_training": {"rank": args.rank, "epochs": args.epochs}},
         )
     calibration = [v for v in vignettes if CALIBRATION_TAG in v.tags]
     model, report = choose_combination(
