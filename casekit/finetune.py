@@ -4,7 +4,7 @@ A linear head on the published embeddings cannot re-read a sentence: "he said he
 hurt her" and "he said he would hurt her" sit close together. Training the encoder itself on
 the rubric's marked evidence lets it weigh the words that decide a criterion. Only small
 low-rank updates are trained (LoRA, Hu et al. 2021: ``W + B A`` for every dense layer of the
-six transformer layers, plus the layer norms), so the trained part is a 2–3 MB file beside the
+six transformer layers, plus the layer norms), so the trained part is a 3–5 MB file beside the
 reader's JSON, not a second copy of the 90 MB encoder. casekit merges it into the NumPy
 encoder at load (:class:`casekit.reader.Encoder`'s ``adapter``); PyTorch is needed only here,
 to train (``pip install 'torch>=2.2'``; it is not a dependency of casekit).
