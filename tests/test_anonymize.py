@@ -117,6 +117,8 @@ CLEAN = [
     "She speaks with her mother in Tagalog during the call; her cousin texts in Urdu.",
     "Texter says she is fine. Cellmate reports he slept. Initially calm. Grade 9 student.",
     "She said, 'That's just what people say, Miss. Like, all the time.'",
+    # fifth session
+    'Supervisee asks whether this is still venting. "The grandkids call me Pop."',
 ]
 
 
