@@ -54,8 +54,14 @@ def left_out_cases(n: int) -> NDArray[np.bool_]:
     return np.random.default_rng(SEED).permutation(n) % LEFT_OUT == 0
 
 
-def _torch_encoder(base: dict[str, NDArray[Any]], rank: int, alpha: float) -> Any:
-    """all-MiniLM-L6-v2 as a PyTorch module: frozen published weights, trainable adapters."""
+def _torch_encoder(
+    base: dict[str, NDArray[Any]], rank: int, alpha: float, heads: int = 12, eps: float = 1e-12
+) -> Any:
+    """all-MiniLM-L6-v2 as a PyTorch module: frozen published weights, trainable adapters.
+
+    The same post-LN BERT, mean pooling and unit length as :class:`casekit.reader.Encoder`
+    (``tests/test_adapter.py`` checks that the two agree, with and without an adapter).
+    """
     import torch
     import torch.nn.functional as F
 
@@ -94,7 +100,7 @@ def _torch_encoder(base: dict[str, NDArray[Any]], rank: int, alpha: float) -> An
         def norm(self, x: Any, i: int, name: str) -> Any:
             p = f"encoder.layer.{i}.{name}"
             w, b = self.norms[_safe(p + ".weight")], self.norms[_safe(p + ".bias")]
-            return F.layer_norm(x, (x.shape[-1],), w, b, 1e-12)
+            return F.layer_norm(x, (x.shape[-1],), w, b, eps)
 
         def forward(self, ids: Any, mask: Any) -> Any:
             g = self.get
@@ -108,10 +114,9 @@ def _torch_encoder(base: dict[str, NDArray[Any]], rank: int, alpha: float) -> An
                 (x.shape[-1],),
                 g("embeddings.LayerNorm.weight"),
                 g("embeddings.LayerNorm.bias"),
-                1e-12,
+                eps,
             )
             batch, length, dim = x.shape
-            heads = 12
             dh = dim // heads
             key_bias = (1.0 - mask)[:, None, None, :] * -1e9
             for i in range(self.layers):
@@ -177,7 +182,7 @@ def finetune_adapter(
     import torch.nn.functional as F
 
     torch.manual_seed(SEED)
-    model = _torch_encoder(read_safetensors(base_path), rank, alpha)
+    model = _torch_encoder(read_safetensors(base_path), rank, alpha, encoder.heads, encoder.eps)
     k = cases[0].targets.shape[1]
     head = torch.nn.Linear(2 * encoder.dim, k)
     every = np.vstack([c.targets for c in cases])
