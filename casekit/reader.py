@@ -206,21 +206,24 @@ def merge_adapter(
             if target not in weights or other not in adapter:
                 raise ReaderUnavailable(ERR_ADAPTER_KEY.format(key=key))
             b = adapter[other]
+            want = weights[target].shape
             if b.ndim != 2 or value.ndim != 2 or b.shape[1] != value.shape[0]:
                 got = f"{tuple(b.shape)} @ {tuple(value.shape)}"
-                want = weights[target].shape
                 raise ReaderUnavailable(ERR_ADAPTER_SHAPE.format(key=key, got=got, want=want))
-            new = b.astype(np.float32) @ value.astype(np.float32)
-            if new.shape == weights[target].shape:
-                new = weights[target] + new
+            delta = b.astype(np.float32) @ value.astype(np.float32)
+            if delta.shape != want:
+                raise ReaderUnavailable(
+                    ERR_ADAPTER_SHAPE.format(key=key, got=delta.shape, want=want)
+                )
+            merged[target] = weights[target] + delta
         else:
-            target, new = key, value
-            if target not in weights:
+            if key not in weights:
                 raise ReaderUnavailable(ERR_ADAPTER_KEY.format(key=key))
-        want = weights[target].shape
-        if new.shape != want:
-            raise ReaderUnavailable(ERR_ADAPTER_SHAPE.format(key=key, got=new.shape, want=want))
-        merged[target] = new
+            if value.shape != weights[key].shape:
+                raise ReaderUnavailable(
+                    ERR_ADAPTER_SHAPE.format(key=key, got=value.shape, want=weights[key].shape)
+                )
+            merged[key] = value
     orphans = [k for k in adapter if k.endswith(".lora_b") and k[:-1] + "a" not in adapter]
     if orphans:
         raise ReaderUnavailable(ERR_ADAPTER_KEY.format(key=orphans[0]))
