@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from casekit.reader import ADAPTED_LINEARS, Encoder, read_safetensors
+from casekit.reader import ADAPTED_LINEARS, Encoder, pad, read_safetensors
 
 __all__ = ["LEFT_OUT", "TrainingCase", "finetune_adapter", "left_out_cases"]
 
@@ -231,12 +231,8 @@ def finetune_adapter(
 
 
 def _batch(rows: Sequence[Sequence[int]]) -> tuple[Any, Any]:
+    """Token ids and mask as tensors (:func:`casekit.reader.pad`, the encoder's own padding)."""
     import torch
 
-    length = max(len(r) for r in rows)
-    ids = np.zeros((len(rows), length), np.int64)
-    mask = np.zeros((len(rows), length), np.float32)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = r
-        mask[i, : len(r)] = 1.0
+    ids, mask = pad(rows, np.int64)
     return torch.from_numpy(ids), torch.from_numpy(mask)

@@ -343,14 +343,10 @@ def train_adapter(
     criteria = trained_criteria(rubric, tuning)
     data = sentence_set(rubric, criteria, tuning, annotations)
     left_out = left_out_cases(len(data.vignettes))
-    cases = [
-        TrainingCase(
-            [data.sentences[r] for r in np.flatnonzero(data.owner == i)],
-            data.targets[data.owner == i],
-        )
-        for i in range(len(data.vignettes))
-        if not left_out[i]
-    ]
+    cases = []
+    for i in np.flatnonzero(~left_out):
+        rows = np.flatnonzero(data.owner == i)
+        cases.append(TrainingCase([data.sentences[r] for r in rows], data.targets[rows]))
     cases += [
         TrainingCase(sentences, np.array([row] * len(sentences), np.int8))
         for sentences, row in examples(rubric, criteria)
