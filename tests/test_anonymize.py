@@ -119,6 +119,8 @@ CLEAN = [
     "She said, 'That's just what people say, Miss. Like, all the time.'",
     # fifth session
     'Supervisee asks whether this is still venting. "The grandkids call me Pop."',
+    # sixth session: chart shorthand ("Cl" for client, "Geri-psych"), an eponymous syndrome
+    "Mum says he left early. Cl reports a fight. Geri-psych unit; Capgras-type beliefs.",
 ]
 
 
