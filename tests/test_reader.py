@@ -11,11 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from reader_support import needs_encoder
 
 from casekit import reader as rd
 from casekit.errors import CasekitError, DataFormatError
 from casekit.io import read_vignettes
+from casekit.matching import sentence_spans
 from casekit.model import Vignette
 from casekit.scoring import score
 from casekit.training import (
@@ -509,3 +512,74 @@ def test_choose_combination_picks_the_mode_the_calibration_cases_support(
     assert chosen.heads["threat_communicated"].combine == expected
     assert chosen.heads["threat_communicated"].threshold == 0.6  # not searched by default
     assert report["threat_communicated"]["rules"] == pytest.approx(0.4 if marked_true else 1.0)
+
+
+# --------------------------------------------------------------------------- reading in context
+
+
+def _owned(windows: list[rd.Window]) -> list[int]:
+    return [i for _, owned in windows for i, _, _ in owned]
+
+
+@given(st.lists(st.integers(0, 40), min_size=0, max_size=25), st.integers(6, 60))
+def test_context_windows_embed_every_sentence_once_from_its_own_tokens(
+    lengths: list[int], limit: int
+) -> None:
+    pieces = [[1000 * (i + 1) + k for k in range(n)] for i, n in enumerate(lengths)]
+    windows = rd.context_windows(pieces, cls=1, sep=2, limit=limit)
+    assert _owned(windows) == list(range(len(pieces)))
+    for ids, owned in windows:
+        assert ids[0] == 1 and ids[-1] == 2 and len(ids) <= limit
+        for i, a, b in owned:
+            assert ids[a:b] == pieces[i][: limit - 2]  # a sentence too long for a window is cut
+
+
+def test_a_later_window_opens_with_the_sentence_before_it_as_context() -> None:
+    pieces = [[10] * 5, [20] * 5, [30] * 5, [40] * 5]
+    windows = rd.context_windows(pieces, cls=1, sep=2, limit=14)
+    assert [owned for _, owned in windows] == [[(0, 1, 6), (1, 6, 11)], [(2, 6, 11)], [(3, 6, 11)]]
+    assert windows[1][0] == [1, *pieces[1], *pieces[2], 2]
+    # no room for the context beside a long sentence: it starts the window alone
+    long = rd.context_windows([[10] * 5, [20] * 10], cls=1, sep=2, limit=14)
+    assert long[1][0] == [1, *[20] * 10, 2]
+
+
+@needs_encoder
+def test_encoding_in_context_reads_the_neighbouring_sentences(encoder: rd.Encoder) -> None:
+    quote = '"I will kill him if he comes on Saturday."'
+    cases = [["Her brother said about her ex-husband:", quote], ["The client said:", quote]]
+    ctx = encoder.encode_cases(cases, context=True)
+    np.testing.assert_allclose(np.linalg.norm(ctx[0], axis=1), 1.0, atol=1e-5)
+    assert float(ctx[0][1] @ ctx[1][1]) < 0.999  # the same words, read after different ones
+    # batching and cache do not change a case's embeddings
+    fresh = rd.Encoder()
+    alone = fresh.encode_cases([cases[1]], context=True)[0]
+    np.testing.assert_allclose(alone, ctx[1], atol=1e-5)
+    # without context, the sentences are embedded one by one, as encode does
+    flat = encoder.encode_cases(cases, context=False)
+    np.testing.assert_allclose(flat[0][1], encoder.encode([quote])[0], atol=1e-6)
+    np.testing.assert_allclose(flat[0][1], flat[1][1], atol=1e-6)
+    assert encoder.encode_cases([[]], context=True)[0].shape == (0, encoder.dim)
+
+
+@needs_encoder
+def test_a_context_reader_reads_sentences_in_context(encoder: rd.Encoder) -> None:
+    model = _toy_model(encoder, {"threat_communicated": "or", "imminent": "or"})
+    text = "Her brother said about her ex-husband: I will kill him on Saturday."
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    for context in (False, True):
+        reader = rd.SecondReader(replace(model, context=context), encoder)
+        _, p = reader.probabilities(text)
+        x = rd.features(encoder.encode_cases([sentences], context=context)[0])
+        np.testing.assert_allclose(p, 1 / (1 + np.exp(-(x @ reader._w + reader._b))), rtol=1e-5)
+
+
+@pytest.mark.parametrize("context", [False, True])
+def test_the_context_option_round_trips_and_is_absent_when_off(
+    tmp_path: Path, context: bool
+) -> None:
+    head = rd.CriterionHead((0.0, 0.0), 0.0, 0.5, "or")
+    model = rd.ReaderModel("duty_to_protect", rd.ENCODER_ID, {"imminent": head}, context=context)
+    model.to_file(tmp_path / "m.json")
+    assert ("context" in json.loads((tmp_path / "m.json").read_text())) == context
+    assert rd.ReaderModel.from_file(tmp_path / "m.json").context == context
