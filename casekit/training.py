@@ -22,10 +22,10 @@ import argparse
 import functools
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -49,9 +49,13 @@ from casekit.reader import (
 )
 from casekit.rules import load_rubric
 
+if TYPE_CHECKING:
+    from casekit.finetune import TrainingCase
+
 __all__ = [
     "Annotations",
     "SentenceSet",
+    "adapter_cases",
     "choose_combination",
     "fit_logistic",
     "read_annotations",
@@ -329,10 +333,59 @@ def trained_criteria(rubric: str, tuning: Sequence[Vignette]) -> list[str]:
     ]
 
 
+def adapter_cases(
+    rubrics: Sequence[str], vignettes: Sequence[Vignette], annotations: Mapping[str, Annotations]
+) -> tuple[list[TrainingCase], list[tuple[str, str]]]:
+    """What an encoder adapter for ``rubrics`` trains on, and its target columns.
+
+    Each rubric's tuning sentences (:func:`sentence_set`) and examples (:func:`examples`),
+    with one target column per (rubric, criterion); a column of another rubric is unknown
+    (-1) where that rubric has no targets for the case. Per rubric, a fixed fifth of its
+    cases (:func:`casekit.finetune.left_out_cases`) keeps its targets out of training, so the
+    heads' cross-validated thresholds are not all measured on labels the encoder has learnt;
+    a case left out by every rubric that has it is dropped. Cases come in the order the rubrics list
+    them, so a single rubric trains on exactly its own sentence set.
+    """
+    from casekit.finetune import TrainingCase, left_out_cases
+
+    tuning = [v for v in vignettes if v.split == "tuning"]
+    columns: list[tuple[str, str]] = []
+    sets = []
+    for rubric in rubrics:
+        criteria = trained_criteria(rubric, tuning)
+        sets.append((len(columns), sentence_set(rubric, criteria, tuning, annotations[rubric])))
+        columns += [(rubric, c) for c in criteria]
+    by_id: dict[str, TrainingCase] = {}
+    trained: set[str] = set()
+    for offset, data in sets:
+        left_out = left_out_cases(len(data.vignettes))
+        for i, v in enumerate(data.vignettes):
+            rows = np.flatnonzero(data.owner == i)
+            case = by_id.setdefault(
+                v.id,
+                TrainingCase(
+                    [data.sentences[r] for r in rows],
+                    np.full((len(rows), len(columns)), -1, np.int8),
+                ),
+            )
+            if not left_out[i]:
+                case.targets[:, offset : offset + len(data.criteria)] = data.targets[rows]
+                trained.add(v.id)
+    cases = [case for vid, case in by_id.items() if vid in trained]
+    for rubric in rubrics:
+        criteria = [c for r, c in columns if r == rubric]
+        offset = columns.index((rubric, criteria[0])) if criteria else 0
+        for sentences, row in examples(rubric, criteria):
+            full = [-1] * len(columns)
+            full[offset : offset + len(row)] = row
+            cases.append(TrainingCase(sentences, np.array([full] * len(sentences), np.int8)))
+    return cases, columns
+
+
 def train_adapter(
-    rubric: str,
+    rubrics: Sequence[str],
     vignettes: Sequence[Vignette],
-    annotations: Annotations,
+    annotations: Mapping[str, Annotations],
     encoder: Encoder,
     *,
     epochs: int = 4,
@@ -340,26 +393,15 @@ def train_adapter(
     context: bool = False,
     log: Any = None,
 ) -> dict[str, NDArray[np.float32]]:
-    """Fine-tune an encoder adapter for ``rubric`` (needs PyTorch; see :mod:`casekit.finetune`).
+    """Fine-tune one encoder adapter for ``rubrics`` (needs PyTorch; :mod:`casekit.finetune`).
 
-    Trains on four fifths of the tuning vignettes (:func:`casekit.finetune.left_out_cases`)
-    and on the rubric's examples; ``context``: sentences are read in their case's context,
-    as a reader with ``context`` reads them.
+    Trains on :func:`adapter_cases`. One adapter for several rubrics lets their readers share
+    one encoder, so scoring with all of them embeds each sentence once. ``context``:
+    sentences are read in their case's context, as a reader with ``context`` reads them.
     """
-    from casekit.finetune import TrainingCase, finetune_adapter, left_out_cases
+    from casekit.finetune import finetune_adapter
 
-    tuning = [v for v in vignettes if v.split == "tuning"]
-    criteria = trained_criteria(rubric, tuning)
-    data = sentence_set(rubric, criteria, tuning, annotations)
-    left_out = left_out_cases(len(data.vignettes))
-    cases = []
-    for i in np.flatnonzero(~left_out):
-        rows = np.flatnonzero(data.owner == i)
-        cases.append(TrainingCase([data.sentences[r] for r in rows], data.targets[rows]))
-    cases += [
-        TrainingCase(sentences, np.array([row] * len(sentences), np.int8))
-        for sentences, row in examples(rubric, criteria)
-    ]
+    cases, _ = adapter_cases(rubrics, vignettes, annotations)
     return finetune_adapter(
         cases,
         encoder,
@@ -488,10 +530,20 @@ def choose_combination(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m casekit.training RUBRIC``: retrain and write ``data/readers/RUBRIC.json``."""
+    """``python -m casekit.training RUBRIC [RUBRIC ...]``: retrain ``data/readers/RUBRIC.json``.
+
+    With ``--adapter`` and several rubrics, one adapter is trained for all of them
+    (``A+B.adapter.safetensors``) and each rubric's reader is fitted on it.
+    """
     parser = argparse.ArgumentParser(prog="python -m casekit.training", description=__doc__)
-    parser.add_argument("rubric")
-    parser.add_argument("-o", "--output", type=Path)
+    parser.add_argument("rubrics", nargs="+", metavar="RUBRIC")
+    parser.add_argument("-o", "--output", type=Path, help="the model file (one rubric only)")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=READERS_DIR,
+        help="folder for the model files (default: %(default)s)",
+    )
     parser.add_argument(
         "--search-thresholds",
         action="store_true",
@@ -510,14 +562,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="read each sentence in its case's context (encoder inputs span sentences)",
     )
     args = parser.parse_args(argv)
-    out = args.output or READERS_DIR / f"{args.rubric}.json"
+    if args.output and len(args.rubrics) > 1:
+        parser.error("-o names one model file; use --dir for several rubrics")
+    outs = {r: args.output or args.dir / f"{r}.json" for r in args.rubrics}
     vignettes = read_vignettes(VIGNETTES_DIR)
-    annotations = read_annotations(args.rubric, vignettes)
+    annotations = {r: read_annotations(r, vignettes) for r in args.rubrics}
     encoder = Encoder()
     adapter_path = None
+    training: dict[str, Any] = {"rank": args.rank, "epochs": args.epochs}
+    if args.context:
+        training["context"] = True
     if args.adapter:
         adapter = train_adapter(
-            args.rubric,
+            args.rubrics,
             vignettes,
             annotations,
             encoder,
@@ -526,30 +583,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             context=args.context,
             log=lambda line: print(line, flush=True),
         )
-        adapter_path = out.with_name(f"{out.stem}.adapter.safetensors")
+        first = outs[args.rubrics[0]]
+        stem = first.stem if len(args.rubrics) == 1 else "+".join(args.rubrics)
+        if len(args.rubrics) > 1:
+            training["rubrics"] = list(args.rubrics)
+        adapter_path = first.with_name(f"{stem}.adapter.safetensors")
         adapter_path.parent.mkdir(parents=True, exist_ok=True)
         write_safetensors(adapter_path, adapter)
         encoder = Encoder(adapter=read_safetensors(adapter_path))
-    model, cv = train_reader(args.rubric, vignettes, annotations, encoder, context=args.context)
-    if adapter_path is not None:
-        model = replace(
-            model,
-            adapter=adapter_path.name,
-            adapter_sha256=hashlib.sha256(adapter_path.read_bytes()).hexdigest(),
-            provenance=dict(model.provenance)
-            | {
-                "adapter_training": {"rank": args.rank, "epochs": args.epochs}
-                | ({"context": True} if args.context else {})
-            },
-        )
     calibration = [v for v in vignettes if CALIBRATION_TAG in v.tags]
-    model, report = choose_combination(
-        model, calibration, encoder, search_thresholds=args.search_thresholds
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    model.to_file(out)
-    print(json.dumps({"cv_f1": cv, "calibration": report}, indent=1))
-    print(f"wrote {out}")
+    for rubric, out in outs.items():
+        model, cv = train_reader(
+            rubric, vignettes, annotations[rubric], encoder, context=args.context
+        )
+        if adapter_path is not None:
+            model = replace(
+                model,
+                adapter=adapter_path.name,
+                adapter_sha256=hashlib.sha256(adapter_path.read_bytes()).hexdigest(),
+                provenance=dict(model.provenance) | {"adapter_training": training},
+            )
+        model, report = choose_combination(
+            model, calibration, encoder, search_thresholds=args.search_thresholds
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        model.to_file(out)
+        print(json.dumps({"rubric": rubric, "cv_f1": cv, "calibration": report}, indent=1))
+        print(f"wrote {out}")
     return 0
 
 

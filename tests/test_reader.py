@@ -583,3 +583,46 @@ def test_the_context_option_round_trips_and_is_absent_when_off(
     model.to_file(tmp_path / "m.json")
     assert ("context" in json.loads((tmp_path / "m.json").read_text())) == context
     assert rd.ReaderModel.from_file(tmp_path / "m.json").context == context
+
+
+def test_a_shared_adapter_trains_on_every_rubrics_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    import casekit.finetune as ft
+    from casekit.training import adapter_cases, examples, trained_criteria
+
+    def v(vid: str, text: str, **labels: dict[str, bool]) -> Vignette:
+        return Vignette(id=vid, text=text, labels=labels, split="tuning")
+
+    dtp = {"threat_communicated": True, "imminent": False}
+    sh = {"suicidal_ideation": False}
+    cases = [
+        v("both", "He will shoot his boss. Bye.", duty_to_protect=dtp, self_harm=sh),
+        v("dtp", "We talked about work.", duty_to_protect=dict.fromkeys(dtp, False)),
+        v("sh", "She slept well.", self_harm=sh),
+    ]
+    ann = {"duty_to_protect": {"both": {"threat_communicated": [(0, 22)]}}, "self_harm": {}}
+    # "sh" is the self_harm set's second case: left out of it, and in no other set
+    monkeypatch.setattr(ft, "left_out_cases", lambda n: np.arange(n) == 1)
+    got, columns = adapter_cases(["duty_to_protect", "self_harm"], cases, ann)
+    crit = {r: trained_criteria(r, cases) for r in ("duty_to_protect", "self_harm")}
+    assert columns == [("duty_to_protect", c) for c in crit["duty_to_protect"]] + [
+        ("self_harm", c) for c in crit["self_harm"]
+    ]
+    # "both": its duty_to_protect targets (case 0) and its self_harm ones (case 0)
+    assert got[0].sentences == ("He will shoot his boss.", "Bye.")
+    assert got[0].targets.tolist() == [[1, 0, 0], [-1, 0, 0]]
+    # "dtp" is left out of the duty_to_protect set and has no self_harm labels: dropped;
+    # "sh" is left out of self_harm: dropped. What follows are the rubrics' examples.
+    n_examples = sum(len(examples(r, crit[r])) for r in crit)
+    assert len(got) == 1 + n_examples
+    first_sh = got[1 + len(examples("duty_to_protect", crit["duty_to_protect"]))]
+    assert (first_sh.targets[:, :2] == -1).all() and (first_sh.targets[:, 2] >= 0).all()
+
+
+def test_training_cli_refuses_one_output_file_for_several_rubrics(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from casekit.training import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["duty_to_protect", "self_harm", "-o", "x.json"])
+    assert exc.value.code == 2 and "use --dir" in capsys.readouterr().err
