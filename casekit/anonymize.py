@@ -174,7 +174,8 @@ _VOCAB = _words(
     security insurance medicaid medicare x y z va aa na cps aps er icu ed usa us america
     counsellor counsellors trainee trainees nan nana gran granny gulf war wars
     facilitator facilitators texter texters cellmate cellmates initially grade grades
-    supervisee supervisees pop pops poppa mum mums cl geri capgras
+    supervisee supervisees pop pops poppa mum mums cl geri capgras flatmate flatmates
+    last leaf audi bmw toyota honda volkswagen
     tagalog filipino arabic mandarin cantonese urdu hindi punjabi somali farsi portuguese
     sat sun mon tue tues wed thu thur thurs fri little league route main
     january february march july august september october november december

@@ -121,6 +121,7 @@ CLEAN = [
     'Supervisee asks whether this is still venting. "The grandkids call me Pop."',
     # sixth session: chart shorthand ("Cl" for client, "Geri-psych"), an eponymous syndrome
     "Mum says he left early. Cl reports a fight. Geri-psych unit; Capgras-type beliefs.",
+    'Flatmate called about the Audi. A poem titled "The Last Leaf", for the war unit.',
 ]
 
 
