@@ -182,7 +182,7 @@ def _second_reading(
 ) -> tuple[list[Finding], set[str]]:
     """Rule and reader findings combined per criterion as the reader's model says.
 
-    The reader reads sentences one at a time, so it can find "serious violence" in a case
+    The reader decides sentence by sentence, so it can find "serious violence" in a case
     where nothing threatens anyone. With the model's ``case_requirements``, the rubric's
     ``requires`` are checked again over the whole vignette after combining: a finding whose
     required criterion fired nowhere in the case (and was not given as a fact) is cancelled,
