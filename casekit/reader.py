@@ -5,9 +5,9 @@ reader reads each sentence the way a colleague double-checking a chart would: it
 sentence with ``all-MiniLM-L6-v2`` (a NumPy forward pass, no PyTorch; a fine-tuned adapter
 merged in, and the case's sentences read together when the model says ``context``) and
 applies one linear classifier per criterion, trained on hand-marked evidence spans in the
-tuning vignettes (``data/annotations/``). A criterion it fires cites the sentence that fired it, with the
-classifier's probability, as a :class:`~casekit.model.Finding` whose ``source`` is
-``"reader"``; how its findings combine with the rules' (per criterion: ignored, or OR-ed with
+tuning vignettes (``data/annotations/``). A criterion it fires cites the sentence that fired
+it, with the classifier's probability, as a :class:`~casekit.model.Finding` whose ``source``
+is ``"reader"``; how its findings combine with the rules' (per criterion: ignored, or OR-ed with
 the rules) is part of the trained model file and was chosen on the calibration split.
 
 It is optional and slow next to the rules (tens of sentences per second, not thousands of
