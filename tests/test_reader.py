@@ -563,6 +563,17 @@ def test_encoding_in_context_reads_the_neighbouring_sentences(encoder: rd.Encode
 
 
 @needs_encoder
+def test_context_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    enc = rd.Encoder()
+    monkeypatch.setattr(rd, "CACHE_SIZE", 20)  # room for 2 cases read in context
+    cases = [[f"Case {i} begins.", "He said he would hurt her."] for i in range(5)]
+    first = enc.encode_cases(cases[:1], context=True)[0]
+    enc.encode_cases(cases[1:], context=True)
+    assert len(enc._context_cache) <= 4 and tuple(cases[-1]) in enc._context_cache
+    np.testing.assert_allclose(enc.encode_cases(cases[:1], context=True)[0], first, atol=1e-6)
+
+
+@needs_encoder
 def test_a_context_reader_reads_sentences_in_context(encoder: rd.Encoder) -> None:
     model = _toy_model(encoder, {"threat_communicated": "or", "imminent": "or"})
     text = "Her brother said about her ex-husband: I will kill him on Saturday."
