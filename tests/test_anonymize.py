@@ -28,7 +28,9 @@ from casekit.errors import Problem
 from casekit.model import Vignette
 
 ROOT = Path(__file__).resolve().parents[1]
-VIGNETTE_FILES = sorted((ROOT / "data" / "vignettes").glob("*.yaml"))
+VIGNETTE_FILES = sorted((ROOT / "data" / "vignettes").glob("*.yaml")) + sorted(
+    (ROOT / "data" / "pending" / "vignettes").glob("*.yaml")
+)
 PASSAGES = ROOT / "data" / "anonymity" / "passages.jsonl"
 
 
@@ -122,6 +124,7 @@ CLEAN = [
     # sixth session: chart shorthand ("Cl" for client, "Geri-psych"), an eponymous syndrome
     "Mum says he left early. Cl reports a fight. Geri-psych unit; Capgras-type beliefs.",
     'Flatmate called about the Audi. A poem titled "The Last Leaf", for the war unit.',
+    "He moved from England. Also, Mam goes to Mass. Eventually he agreed.",
 ]
 
 
