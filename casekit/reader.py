@@ -75,6 +75,8 @@ MAX_TOKENS = 256
 #: Longest encoder input when sentences are read in their case's context (``[CLS]`` and
 #: ``[SEP]`` included); a longer case is read in several windows.
 CONTEXT_TOKENS = 256
+#: Padded tokens per encoder batch when reading in context (16 windows of 256 tokens).
+BATCH_TOKENS = 4096
 MAX_WORD = 100  # BERT's max_input_chars_per_word: longer words become [UNK]
 #: Sentence embeddings an encoder keeps (about 1.5 kB each); the oldest half goes when full.
 CACHE_SIZE = 100_000
@@ -572,8 +574,18 @@ class Encoder:
                 jobs.append((key, window))
         out = {k: np.zeros((len(k), self.dim), np.float32) for k in todo}
         jobs.sort(key=lambda job: len(job[1][0]))
-        for start in range(0, len(jobs), batch_size):
-            chunk = jobs[start : start + batch_size]
+        start = 0
+        while start < len(jobs):
+            # up to batch_size windows, fewer when long: the batch's padded tokens (its last
+            # window is its longest) stay within BATCH_TOKENS, which bounds attention memory
+            stop = start + 1
+            while (
+                stop < len(jobs)
+                and stop - start < batch_size
+                and (stop - start + 1) * len(jobs[stop][1][0]) <= BATCH_TOKENS
+            ):
+                stop += 1
+            chunk, start = jobs[start:stop], stop
             ids, mask = pad([window[0] for _, window in chunk], np.int64)
             states = self._trunk(ids, mask, self.layers)
             for row, (key, (_, owned)) in enumerate(chunk):

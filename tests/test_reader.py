@@ -574,6 +574,28 @@ def test_context_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @needs_encoder
+def test_context_batches_keep_to_the_token_budget_without_changing_embeddings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cases = [[f"Sentence {i} of a case about a threat."] * (1 + i % 5) for i in range(12)]
+    whole = rd.Encoder().encode_cases(cases, context=True)
+    enc = rd.Encoder()
+    shapes: list[tuple[int, ...]] = []
+    trunk = enc._trunk
+
+    def spy(ids: np.ndarray, mask: np.ndarray, layers: int) -> np.ndarray:
+        shapes.append(ids.shape)
+        return trunk(ids, mask, layers)
+
+    monkeypatch.setattr(enc, "_trunk", spy)
+    monkeypatch.setattr(rd, "BATCH_TOKENS", 64)
+    small = enc.encode_cases(cases, context=True)
+    assert len(shapes) > 1 and all(rows * length <= 64 or rows == 1 for rows, length in shapes)
+    for a, b in zip(whole, small, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+@needs_encoder
 def test_a_context_reader_reads_sentences_in_context(encoder: rd.Encoder) -> None:
     model = _toy_model(encoder, {"threat_communicated": "or", "imminent": "or"})
     text = "Her brother said about her ex-husband: I will kill him on Saturday."
