@@ -124,7 +124,7 @@ CLEAN = [
     # sixth session: chart shorthand ("Cl" for client, "Geri-psych"), an eponymous syndrome
     "Mum says he left early. Cl reports a fight. Geri-psych unit; Capgras-type beliefs.",
     'Flatmate called about the Audi. A poem titled "The Last Leaf", for the war unit.',
-    "He moved from England. Also, Mam goes to Mass. Eventually he agreed.",
+    "He moved from England. Also, Mam goes to Mass. Eventually he agreed. Explicitly so.",
 ]
 
 
