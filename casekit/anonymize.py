@@ -175,7 +175,8 @@ _VOCAB = _words(
     counsellor counsellors trainee trainees nan nana gran granny gulf war wars
     facilitator facilitators texter texters cellmate cellmates initially grade grades
     supervisee supervisees pop pops poppa mum mums cl geri capgras flatmate flatmates
-    last leaf audi bmw toyota honda volkswagen england scotland wales also eventually explicitly mass mam
+    last leaf audi bmw toyota honda volkswagen england scotland wales also eventually
+    explicitly mass mam
     tagalog filipino arabic mandarin cantonese urdu hindi punjabi somali farsi portuguese
     sat sun mon tue tues wed thu thur thurs fri little league route main
     january february march july august september october november december
