@@ -541,11 +541,7 @@ class Encoder:
             ids, mask = pad([encoded[r] for r in rows], np.int64)
             for r, vector in zip(rows, self._forward(ids, mask), strict=True):
                 self._cache[todo[r]] = vector
-        if len(self._cache) > CACHE_SIZE:
-            wanted = set(sentences)
-            for key in list(self._cache)[: len(self._cache) // 2]:
-                if key not in wanted:
-                    del self._cache[key]
+        _trim(self._cache, CACHE_SIZE, set(sentences))
         if not sentences:
             return np.zeros((0, self.dim), np.float32)
         return np.stack([self._cache[s] for s in sentences])
@@ -594,12 +590,16 @@ class Encoder:
         for key, vectors in out.items():
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             self._context_cache[key] = (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
-        if len(self._context_cache) > CACHE_SIZE // 10:
-            wanted = set(keys)
-            for key in list(self._context_cache)[: len(self._context_cache) // 2]:
-                if key not in wanted:
-                    del self._context_cache[key]
+        _trim(self._context_cache, CACHE_SIZE // 10, set(keys))
         return [self._context_cache[k] for k in keys]
+
+
+def _trim(cache: dict[Any, F32], limit: int, wanted: set[Any]) -> None:
+    """Past ``limit`` entries, drop the oldest half of ``cache``, except the ``wanted`` ones."""
+    if len(cache) > limit:
+        for key in list(cache)[: len(cache) // 2]:
+            if key not in wanted:
+                del cache[key]
 
 
 @functools.cache

@@ -372,10 +372,8 @@ def adapter_cases(
                 case.targets[:, offset : offset + len(data.criteria)] = data.targets[rows]
                 trained.add(v.id)
     cases = [case for vid, case in by_id.items() if vid in trained]
-    for rubric in rubrics:
-        criteria = [c for r, c in columns if r == rubric]
-        offset = columns.index((rubric, criteria[0])) if criteria else 0
-        for sentences, row in examples(rubric, criteria):
+    for rubric, (offset, data) in zip(rubrics, sets, strict=True):
+        for sentences, row in examples(rubric, data.criteria):
             full = [-1] * len(columns)
             full[offset : offset + len(row)] = row
             cases.append(TrainingCase(sentences, np.array([full] * len(sentences), np.int8)))
