@@ -176,7 +176,7 @@ _VOCAB = _words(
     facilitator facilitators texter texters cellmate cellmates initially grade grades
     supervisee supervisees pop pops poppa mum mums cl geri capgras flatmate flatmates
     last leaf audi bmw toyota honda volkswagen england scotland wales also eventually
-    explicitly mass mam
+    explicitly mass mam consultant consultants
     tagalog filipino arabic mandarin cantonese urdu hindi punjabi somali farsi portuguese
     sat sun mon tue tues wed thu thur thurs fri little league route main
     january february march july august september october november december

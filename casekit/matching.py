@@ -71,6 +71,7 @@ _ABBREV = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\S+")
+_WORD_CHAR = re.compile(r"\w")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -169,7 +170,12 @@ def _atom(op: Any, av: Any) -> set[_Entry] | None:
         return None if symbols is None else {(c, True, False) for c in symbols}
     if op is _sre.AT:
         return {("", True, av is _sre.AT_BOUNDARY)}
-    if op is _sre.ASSERT or op is _sre.ASSERT_NOT:
+    if op is _sre.ASSERT:
+        # a lookbehind that ends in a non-word character puts what follows at a word start,
+        # as \b does for a word character ("(?<=ed |en )by", "(?<='s )gonna")
+        direction, sub = av
+        return {("", True, direction < 0 and _ends_non_word(sub.data))}
+    if op is _sre.ASSERT_NOT:
         return {("", True, False)}
     if op is _sre.SUBPATTERN:
         _group, add_flags, _del_flags, sub = av
@@ -195,6 +201,26 @@ def _atom(op: Any, av: Any) -> set[_Entry] | None:
             out.add(("", True, False))
         return out
     return None
+
+
+def _ends_non_word(data: Sequence[tuple[Any, Any]]) -> bool:
+    """Whether every match of ``data`` ends with a character ``\\w`` does not match."""
+    if not data:
+        return False
+    op, av = data[-1]
+    if op is _sre.LITERAL:
+        return not _WORD_CHAR.match(chr(av))
+    if op is _sre.IN:
+        return all(
+            (kind is _sre.LITERAL and not _WORD_CHAR.match(chr(value)))
+            or (kind is _sre.CATEGORY and value in (_sre.CATEGORY_SPACE, _sre.CATEGORY_UNI_SPACE))
+            for kind, value in av
+        )
+    if op is _sre.SUBPATTERN:
+        return _ends_non_word(av[3].data)
+    if op is _sre.BRANCH:
+        return all(_ends_non_word(alternative.data) for alternative in av[1])
+    return False
 
 
 def _sequence(data: Iterable[tuple[Any, Any]]) -> set[_Entry]:

@@ -125,6 +125,8 @@ CLEAN = [
     "Mum says he left early. Cl reports a fight. Geri-psych unit; Capgras-type beliefs.",
     'Flatmate called about the Audi. A poem titled "The Last Leaf", for the war unit.',
     "He moved from England. Also, Mam goes to Mass. Eventually he agreed. Explicitly so.",
+    # seventh session: a ward role at the start of a sentence
+    "Helped another patient with a form. Consultant asks that the ward keep watch.",
 ]
 
 

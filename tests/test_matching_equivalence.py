@@ -404,3 +404,44 @@ def test_a_pattern_with_too_many_start_keys_keeps_shorter_keys() -> None:
         )
         check_same(many, text)
     assert compile_rubric(many).find(f"Then his {words[-1]} left.")
+
+
+def test_a_lookbehind_ending_in_a_non_word_character_gives_word_start_keys() -> None:
+    # "(?<=ed )by" can only match where "by" starts a word, so the trigger may look for it
+    # at word starts only; a lookbehind ending in a word character, or a negative one, or a
+    # lookahead, proves nothing about what precedes.
+    from casekit.matching import _prefix_keys
+
+    assert _prefix_keys(r"(?<=ed |en )by\s+the") == frozenset({("by the", True)})
+    assert _prefix_keys(r"(?:(?<='s )|(?<=\bis\s))gonna") == frozenset({("gonna", True)})
+    assert _prefix_keys(r"(?<=[,;])\s*and") == frozenset({(" and", True), ("and", True)})
+    assert _prefix_keys(r"(?<=\w)by") == frozenset({("by", False)})
+    assert _prefix_keys(r"(?<=e)(?:'s|by)") == frozenset({("'s", False), ("by", False)})
+    assert _prefix_keys(r"(?<!\w )by") == frozenset({("by", False)})
+    assert _prefix_keys(r"(?=by)by") == frozenset({("by", False)})
+    data = {
+        "rubric": "behind",
+        "title": "Lookbehinds",
+        "criteria": [
+            {
+                "id": f"b{i}",
+                "label": f"B{i}",
+                "description": "d",
+                "match": [p],
+                "examples": {"fires": ["x"], "silent": ["y"]},
+            }
+            for i, p in enumerate(
+                [r"(?<=ed |en )by\s+the", r"(?:(?<='s )|(?<=\bis\s))gonna", r"(?<=e)by"]
+            )
+        ],
+    }
+    behind = _register(data)
+    samples = [
+        "Attacked by the man; bitten by the dog; stand by the door. Maybeby the way.",
+        "He's gonna go. It is\tgonna rain. Isgonna. 's gonna. is gonna",
+        "by the start. Taken\nby the tide. Rebuked by  the board.",
+    ]
+    for text in samples + RECOMBINED[:10]:
+        check_same(behind, text)
+    found = {f.criterion for t in samples for f in REFERENCES[behind.id].find(t)}
+    assert found == {"b0", "b1", "b2"}
