@@ -467,7 +467,7 @@ _Dispatch = dict[str, tuple[tuple[int, tuple[_MatchFn, ...] | None], ...]]
 
 
 def _dispatch(
-    entries: Mapping[str, set[tuple[int, int]]], searches: Sequence[_Search], whole: set[int]
+    entries: Mapping[str, set[tuple[int, int]]], searches: Sequence[_Search]
 ) -> _Dispatch:
     """For each key: every search whose own key is a prefix of it (that key matched too),
     with the alternatives to try there (``None``: the whole alternation)."""
@@ -481,7 +481,7 @@ def _dispatch(
             (
                 i,
                 None
-                if i in whole or not searches[i].alternatives
+                if not searches[i].alternatives
                 else tuple(searches[i].alternatives[a] for a in sorted(alts)),
             )
             for i, alts in sorted(found.items())
@@ -505,11 +505,12 @@ class _Trigger:
         both = {i for ids in at_word.values() for i, _ in ids} & {
             i for ids in anywhere.values() for i, _ in ids
         }
-        # a search fed by both scans gets its positions sorted, and is tried whole there
+        # a search fed by both scans gets its positions merged into text order (and is tried
+        # whole where both scans found a key at the same position)
         self.merge = tuple(sorted(both))
         # Word-start keys: scan " " + text for a non-word character followed by a key.
         self.at_word = re.compile(r"\W(?=(" + _trie(at_word) + "))") if at_word else None
-        self.at_word_table = _dispatch(at_word, searches, both)
+        self.at_word_table = _dispatch(at_word, searches)
         # Other keys: a class of their first symbols (so re skips to them), then the rest of
         # the key in a lookahead: only the first symbol is consumed, so keys that overlap
         # are all found.
@@ -526,7 +527,7 @@ class _Trigger:
             else:
                 parts.append("(?<=" + re.escape(head) + ")(?=(" + _trie(tails) + "))")
         self.anywhere = re.compile(f"[{first}](?:{'|'.join(parts)})") if parts else None
-        self.anywhere_table = _dispatch(anywhere, searches, both)
+        self.anywhere_table = _dispatch(anywhere, searches)
 
     def candidates(
         self, haystack: str
@@ -557,8 +558,29 @@ class _Trigger:
                     found[i].append(p)
                     tries[i].append(alts)
             for i in self.merge:
-                found[i].sort()
+                found[i], tries[i] = _merged(found[i], tries[i])
         return found, tries
+
+
+def _merged(
+    found: list[int], tries: list[tuple[_MatchFn, ...] | None]
+) -> tuple[list[int], list[tuple[_MatchFn, ...] | None]]:
+    """Positions from the two scans in text order, each with what to try there.
+
+    Where both scans found a key at one position, the whole alternation is tried there: the
+    first of all its alternatives that matches must win, whichever scan suggested it.
+    """
+    order = sorted(range(len(found)), key=found.__getitem__)
+    positions: list[int] = []
+    alternatives: list[tuple[_MatchFn, ...] | None] = []
+    for k in order:
+        p = found[k]
+        if positions and positions[-1] == p:
+            alternatives[-1] = None
+        else:
+            positions.append(p)
+            alternatives.append(tries[k])
+    return positions, alternatives
 
 
 @functools.lru_cache(maxsize=64)

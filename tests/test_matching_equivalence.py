@@ -445,3 +445,31 @@ def test_a_lookbehind_ending_in_a_non_word_character_gives_word_start_keys() -> 
         check_same(behind, text)
     found = {f.criterion for t in samples for f in REFERENCES[behind.id].find(t)}
     assert found == {"b0", "b1", "b2"}
+
+
+def test_a_position_both_scans_report_tries_every_alternative_in_order() -> None:
+    # "(?<!x)by the way" is keyed by the any-position scan, "\bby\b" by the word-start scan;
+    # at " by the way" both report the same position, and the first alternative must win
+    # there, whichever scan found it.
+    data = {
+        "rubric": "both_scans",
+        "title": "Both scans",
+        "criteria": [
+            {
+                "id": "w",
+                "label": "W",
+                "description": "d",
+                "match": [r"(?<!x)by the way", r"\bby\b"],
+                "examples": {"fires": ["x"], "silent": ["y"]},
+            },
+        ],
+    }
+    both = _register(data)
+    texts = [
+        "Said by the way. Stood by. Xby the way, maybe by then.",
+        "by the way by the way",
+    ]
+    for text in texts + RECOMBINED[:10]:
+        check_same(both, text)
+    spans = [f.text for f in REFERENCES[both.id].find(texts[0])]
+    assert spans[0] == "by the way" and "by" in spans
