@@ -190,11 +190,13 @@ def _atom(op: Any, av: Any) -> set[_Entry] | None:
             out |= _sequence(alternative.data)
         return out
     if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
-        low, _high, sub = av
+        low, high, sub = av
         inner = _sequence(sub.data)
         for run in _RUNS:  # \s+, [ \t]*, \d{2}: the symbol already stands for a run
             if inner == {(run, True, False)}:
                 return {(run, True, False)} | ({("", True, False)} if low == 0 else set())
+        if high == 1:  # "(?:a)?bout": what follows an optional part may extend its key
+            return inner | ({("", True, False)} if low == 0 else set())
         # after one repetition the key stops growing: a shorter key is still a valid prefix
         out = {(key, False, boundary) for key, _, boundary in inner}
         if low == 0:

@@ -473,3 +473,34 @@ def test_a_position_both_scans_report_tries_every_alternative_in_order() -> None
         check_same(both, text)
     spans = [f.text for f in REFERENCES[both.id].find(texts[0])]
     assert spans[0] == "by the way" and "by" in spans
+
+
+def test_an_optional_part_lets_the_key_grow_past_it() -> None:
+    # "(?:a)?bout to" starts with "about to" or "bout to", never with a bare "a": keying it
+    # on "a" would try it at every word that starts with one.
+    from casekit.matching import _prefix_keys
+
+    assert _prefix_keys(r"\b(?:a)?bout(?:ta| to)\b") == frozenset(
+        {("about to", True), ("aboutta", True), ("bout to", True), ("boutta", True)}
+    )
+    assert _prefix_keys(r"\bx(?:ab)?+c") == frozenset({("xc", True), ("xabc", True)})
+    assert _prefix_keys(r"\bx(?:ab)*c") == frozenset({("xc", True), ("xab", True)})
+    data = {
+        "rubric": "optional",
+        "title": "Optional parts",
+        "criteria": [
+            {
+                "id": f"o{i}",
+                "label": f"O{i}",
+                "description": "d",
+                "match": [p],
+                "examples": {"fires": ["x"], "silent": ["y"]},
+            }
+            for i, p in enumerate([r"\b(?:a)?bout(?:ta| to)\b", r"\bx(?:ab)?c", r"\bx(?:ab)*c"])
+        ],
+    }
+    optional = _register(data)
+    samples = ["About to go, bout to leave, aboutta, abouts to. xc xabc xababc xabab c"]
+    for text in samples + RECOMBINED[:10]:
+        check_same(optional, text)
+    assert {f.criterion for f in REFERENCES[optional.id].find(samples[0])} == {"o0", "o1", "o2"}
