@@ -55,7 +55,12 @@ def left_out_cases(n: int) -> NDArray[np.bool_]:
 
 
 def _torch_encoder(
-    base: dict[str, NDArray[Any]], rank: int, alpha: float, heads: int = 12, eps: float = 1e-12
+    base: dict[str, NDArray[Any]],
+    rank: int,
+    alpha: float,
+    heads: int = 12,
+    eps: float = 1e-12,
+    seed: int = SEED,
 ) -> Any:
     """all-MiniLM-L6-v2 as a PyTorch module: frozen published weights, trainable adapters.
 
@@ -74,7 +79,7 @@ def _torch_encoder(
                 if "position_ids" in key or key.startswith("pooler"):
                     continue
                 self.register_buffer(_safe(key), torch.tensor(np.asarray(value, np.float32)))
-            gen = torch.Generator().manual_seed(SEED)
+            gen = torch.Generator().manual_seed(seed)
             self.lora = torch.nn.ParameterDict()
             self.norms = torch.nn.ParameterDict()
             for i in range(self.layers):
@@ -185,12 +190,15 @@ def finetune_adapter(
     batch_cases: int = 8,
     lr: float = 5e-4,
     context: bool = False,
+    seed: int = SEED,
     log: Any = None,
 ) -> dict[str, NDArray[np.float32]]:
     """Train adapters (and a throwaway linear head) on ``cases``; return the adapter tensors.
 
     ``context``: each case's sentences are read together, as
     :meth:`casekit.reader.Encoder.encode_cases` reads them with ``context=True``.
+    ``seed`` sets the adapters' initialisation and the order cases are trained in (the
+    left-out fifth, :func:`left_out_cases`, does not depend on it).
 
     ``encoder`` supplies the tokenizer and dimensions; ``base_path`` is the published
     ``model.safetensors``. The loss is the class-balanced binary cross-entropy of every known
@@ -200,8 +208,10 @@ def finetune_adapter(
     import torch
     import torch.nn.functional as F
 
-    torch.manual_seed(SEED)
-    model = _torch_encoder(read_safetensors(base_path), rank, alpha, encoder.heads, encoder.eps)
+    torch.manual_seed(seed)
+    model = _torch_encoder(
+        read_safetensors(base_path), rank, alpha, encoder.heads, encoder.eps, seed
+    )
     k = cases[0].targets.shape[1]
     head = torch.nn.Linear(2 * encoder.dim, k)
     every = np.vstack([c.targets for c in cases])
@@ -227,7 +237,7 @@ def finetune_adapter(
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (steps - s) / steps)
     )
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     for epoch in range(epochs):
         order = rng.permutation(len(cases))
         total = 0.0

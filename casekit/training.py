@@ -389,6 +389,7 @@ def train_adapter(
     epochs: int = 4,
     rank: int = 16,
     context: bool = False,
+    seed: int | None = None,
     log: Any = None,
 ) -> dict[str, NDArray[np.float32]]:
     """Fine-tune one encoder adapter for ``rubrics`` (needs PyTorch; :mod:`casekit.finetune`).
@@ -396,8 +397,9 @@ def train_adapter(
     Trains on :func:`adapter_cases`. One adapter for several rubrics lets their readers share
     one encoder, so scoring with all of them embeds each sentence once. ``context``:
     sentences are read in their case's context, as a reader with ``context`` reads them.
+    ``seed``: the adapter's training seed (``None``: :data:`casekit.finetune.SEED`).
     """
-    from casekit.finetune import finetune_adapter
+    from casekit.finetune import SEED, finetune_adapter
 
     cases, _ = adapter_cases(rubrics, vignettes, annotations)
     return finetune_adapter(
@@ -407,6 +409,7 @@ def train_adapter(
         epochs=epochs,
         rank=rank,
         context=context,
+        seed=SEED if seed is None else seed,
         log=log,
     )
 
@@ -559,6 +562,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="read each sentence in its case's context (encoder inputs span sentences)",
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="adapter training seed (default: the one the shipped readers were trained with)",
+    )
     args = parser.parse_args(argv)
     if args.output and len(args.rubrics) > 1:
         parser.error("-o names one model file; use --dir for several rubrics")
@@ -570,6 +579,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     training: dict[str, Any] = {"rank": args.rank, "epochs": args.epochs}
     if args.context:
         training["context"] = True
+    if args.seed is not None:
+        training["seed"] = args.seed
     if args.adapter:
         adapter = train_adapter(
             args.rubrics,
@@ -579,6 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             epochs=args.epochs,
             rank=args.rank,
             context=args.context,
+            seed=args.seed,
             log=lambda line: print(line, flush=True),
         )
         first = outs[args.rubrics[0]]

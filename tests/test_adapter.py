@@ -205,3 +205,26 @@ def test_finetuning_learns_a_toy_criterion(context: bool) -> None:
     }
     tuned = rd.Encoder(adapter=adapter)
     assert np.abs(tuned.encode(SENTENCES) - enc.encode(SENTENCES)).max() > 1e-4
+
+
+@needs_encoder
+@needs_torch
+def test_the_seed_sets_the_adapter_and_the_default_is_the_shipped_one() -> None:
+    """Same seed, same adapter; another seed, another adapter; no seed means ``SEED``."""
+    from casekit.finetune import SEED, TrainingCase, finetune_adapter
+
+    enc = rd.shared_encoder()
+    cases = [
+        TrainingCase(["I will hurt him tonight.", "Fine."], np.array([[1], [0]], np.int8)),
+        TrainingCase(["We talked about the weather."], np.array([[0]], np.int8)),
+    ] * 2
+
+    def train(**seed: int) -> dict:
+        return finetune_adapter(
+            cases, enc, enc.folder / "model.safetensors", rank=2, epochs=1, batch_cases=2, **seed
+        )
+
+    default, same, other = train(), train(seed=SEED), train(seed=SEED + 1)
+    assert default.keys() == same.keys() == other.keys()
+    assert all(np.array_equal(default[k], same[k]) for k in default)
+    assert any(not np.allclose(default[k], other[k]) for k in default if k.endswith(".lora_a"))

@@ -659,3 +659,25 @@ def test_training_cli_refuses_one_output_file_for_several_rubrics(
     with pytest.raises(SystemExit) as exc:
         main(["duty_to_protect", "self_harm", "-o", "x.json"])
     assert exc.value.code == 2 and "use --dir" in capsys.readouterr().err
+
+
+@needs_encoder
+@pytest.mark.parametrize(("argv", "seed"), [([], None), (["--seed", "7"], 7)])
+def test_training_cli_passes_the_seed_to_the_adapter(
+    argv: list[str], seed: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import casekit.training as tr
+
+    class Stop(Exception):
+        pass
+
+    seen: dict[str, object] = {}
+
+    def fake_train_adapter(*args: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(tr, "train_adapter", fake_train_adapter)
+    with pytest.raises(Stop):
+        tr.main(["duty_to_protect", "--adapter", "--rank", "4", "--epochs", "1", *argv])
+    assert seen["seed"] == seed and seen["rank"] == 4 and seen["epochs"] == 1
