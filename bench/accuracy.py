@@ -11,7 +11,10 @@ Run: ``.venv/bin/python bench/accuracy.py [--split tuning|calibration|heldout|al
 file (duty accuracy and criterion F1), so a held-out set can be reported on its own; ``--file``
 scores only the named files (e.g. ``--file calibration.yaml``, without reading any other
 held-out text); ``--reader`` adds the bundled second reader (``casekit.reader``) for rubrics
-that have one, ``--context-veto`` switches on its ``context_veto`` option.
+that have one, ``--context-veto`` switches on its ``context_veto`` option. ``--reader-dir DIR``
+uses instead the reader ``python -m casekit.training RUBRIC --dir DIR`` wrote; given several
+times, the readers are averaged into one (``bench/ensemble.py``), its modes chosen on the
+calibration split.
 """
 
 from __future__ import annotations
@@ -51,6 +54,23 @@ def split_of(v: Vignette) -> str:
     return v.split or "tuning"
 
 
+def _reader_from(folders: list[Path], rubric: str) -> SecondReader:
+    """The reader in one folder, or several folders' readers averaged (``bench/ensemble.py``)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from ensemble import ensemble, reader_in
+
+    if len(folders) == 1:
+        return reader_in(folders[0], rubric)
+    calibration = [
+        v for v in read_vignettes(ROOT / "data" / "vignettes") if CALIBRATION_TAG in v.tags
+    ]
+    reader, report = ensemble(folders, rubric, calibration)
+    chosen = {c: (r["chosen"], r["f1"]) for c, r in report.items() if c != "case_requirements"}
+    print(f"\n{rubric}: ensemble of {len(folders)} readers; calibration modes {chosen}")
+    print(f"  case requirements: {report['case_requirements']}")
+    return reader
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -63,6 +83,12 @@ def main() -> None:
     parser.add_argument("--reader", action="store_true", help="add the trained second reader")
     parser.add_argument(
         "--context-veto", action="store_true", help="with --reader: let the rules' cues veto it"
+    )
+    parser.add_argument(
+        "--reader-dir",
+        action="append",
+        type=Path,
+        help="a trained reader's folder instead of the bundled one (several: their average)",
     )
     args = parser.parse_args()
 
@@ -79,7 +105,9 @@ def main() -> None:
     splits = ["tuning", "calibration", "heldout"] if args.split == "all" else [args.split]
     for rubric in load_rubrics(args.rubric):
         reader = None
-        if args.reader and rubric.id in bundled_readers():
+        if args.reader_dir:
+            reader = _reader_from(args.reader_dir, rubric.id)
+        elif args.reader and rubric.id in bundled_readers():
             reader = load_reader(rubric.id)
             if args.context_veto:
                 model = dataclasses.replace(reader.model, context_veto=True)

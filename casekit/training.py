@@ -22,7 +22,7 @@ import argparse
 import functools
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -463,6 +463,7 @@ def choose_combination(
     encoder: Encoder,
     *,
     search_thresholds: bool = False,
+    make_reader: Callable[[ReaderModel, Encoder], SecondReader] = SecondReader,
 ) -> tuple[ReaderModel, dict[str, dict[str, Any]]]:
     """Per criterion, the mode with the best F1 on the calibration split.
 
@@ -476,17 +477,20 @@ def choose_combination(
     on 130 calibration cases that was no better on fresh text (``bench/README.md``,
     measurement 8; measurement 11 was mixed), so the threshold stays the one
     cross-validation chose.
+
+    ``make_reader`` makes the reader that applies a model (``bench/ensemble.py`` passes one
+    that averages several readers' probabilities).
     """
     from casekit.scoring import score
 
-    reader = SecondReader(model, encoder)
+    applied = make_reader(model, encoder)
     rub = load_rubric(model.rubric)
     labelled = [v for v in calibration if model.rubric in v.labels]
     rules_fired = [score(v, rub, explain=False).fired for v in labelled]
     # each case's best sentence probability per criterion (cases without sentences: 0)
     best = np.array(
-        [np.max(reader.probabilities(v.text)[1], axis=0, initial=0.0) for v in labelled]
-    ).reshape(len(labelled), len(reader.criteria))
+        [np.max(applied.probabilities(v.text)[1], axis=0, initial=0.0) for v in labelled]
+    ).reshape(len(labelled), len(applied.criteria))
     gold = {}  # criterion -> (cases with a gold label for it, those labels)
     for c in model.heads:
         known = [
@@ -517,7 +521,7 @@ def choose_combination(
     # then whether to check the rubric's requirements again over each case after combining
     by_option = {}
     for option in (False, True):
-        candidate = SecondReader(replace(chosen, case_requirements=option), encoder)
+        candidate = make_reader(replace(chosen, case_requirements=option), encoder)
         outcome = [score(v, rub, explain=False, reader=candidate).fired for v in labelled]
         f1s = [
             _f1(np.array([c in outcome[i] for i in known], bool), truth)

@@ -514,6 +514,31 @@ def test_choose_combination_picks_the_mode_the_calibration_cases_support(
     assert report["threat_communicated"]["rules"] == pytest.approx(0.4 if marked_true else 1.0)
 
 
+def test_choose_combination_reads_with_the_reader_it_is_given() -> None:
+    # The model's own head reads the marker, which the calibration labels reward; a reader
+    # that ignores the head and reads nothing must make the rules win instead.
+    from casekit.training import choose_combination
+
+    class Silent(rd.SecondReader):
+        def probabilities(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
+            spans = sentence_spans(text)
+            return spans, np.zeros((len(spans), len(self.criteria)))
+
+    head = rd.CriterionHead((20.0, 0.0, 0.0, 0.0), -10.0, 0.6, "rules")
+    model = rd.ReaderModel("duty_to_protect", rd.ENCODER_ID, {"threat_communicated": head})
+    cases = [_calibration_case(0, "He said he will stab his boss tomorrow.", True)] + [
+        _calibration_case(10 + i, f"He said the thing about the landlord again [T] {i}.", True)
+        for i in range(3)
+    ]
+    enc = _MarkerEncoder()
+    _, own = choose_combination(model, cases, enc)  # type: ignore[arg-type]
+    _, silent = choose_combination(model, cases, enc, make_reader=Silent)  # type: ignore[arg-type]
+    assert (own["threat_communicated"]["chosen"], silent["threat_communicated"]["chosen"]) == (
+        "or",
+        "rules",
+    )
+
+
 # --------------------------------------------------------------------------- reading in context
 
 
@@ -681,3 +706,34 @@ def test_training_cli_passes_the_seed_to_the_adapter(
     with pytest.raises(Stop):
         tr.main(["duty_to_protect", "--adapter", "--rank", "4", "--epochs", "1", *argv])
     assert seen["seed"] == seed and seen["rank"] == 4 and seen["epochs"] == 1
+
+
+def test_bench_ensemble_averages_its_readers_and_chooses_modes_on_calibration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    import ensemble
+
+    enc = _MarkerEncoder()
+
+    def member(bias: float, threshold: float) -> rd.SecondReader:
+        head = rd.CriterionHead((20.0, 0.0, 0.0, 0.0), bias, threshold, "rules")
+        model = rd.ReaderModel("duty_to_protect", rd.ENCODER_ID, {"threat_communicated": head})
+        return rd.SecondReader(model, enc)  # type: ignore[arg-type]
+
+    a, b = member(-10.0, 0.4), member(-15.0, 0.8)
+    text = "He said the thing about the landlord again [T]. We talked about the weather."
+    both = ensemble.EnsembleReader([a, b], a.model)
+    want = (a.probabilities(text)[1] + b.probabilities(text)[1]) / 2
+    np.testing.assert_allclose(both.probabilities(text)[1], want)
+    # from folders: thresholds averaged, modes chosen on the calibration cases
+    for name, reader in (("a", a), ("b", b)):
+        (tmp_path / name).mkdir()
+        reader.model.to_file(tmp_path / name / "duty_to_protect.json")
+    monkeypatch.setattr(rd, "shared_encoder", lambda: enc)
+    assert ensemble.reader_in(tmp_path / "a", "duty_to_protect").model == a.model
+    cases = [_calibration_case(10 + i, f"The landlord again [T] {i}.", True) for i in range(3)]
+    joined, report = ensemble.ensemble([tmp_path / "a", tmp_path / "b"], "duty_to_protect", cases)
+    head = joined.model.heads["threat_communicated"]
+    assert head.threshold == pytest.approx(0.6) and head.combine == "or"
+    assert report["threat_communicated"]["f1"] == 1.0
