@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -406,6 +406,29 @@ def test_a_pattern_with_too_many_start_keys_keeps_shorter_keys() -> None:
     assert compile_rubric(many).find(f"Then his {words[-1]} left.")
 
 
+def _same_on(rubric_id: str, criteria: Sequence[Sequence[str]], samples: list[str]) -> Rubric:
+    """A toy rubric (criterion ``c<i>`` matches ``criteria[i]``), checked on ``samples``."""
+    rubric = _register(
+        {
+            "rubric": rubric_id,
+            "title": rubric_id,
+            "criteria": [
+                {
+                    "id": f"c{i}",
+                    "label": f"C{i}",
+                    "description": "d",
+                    "match": list(patterns),
+                    "examples": {"fires": ["x"], "silent": ["y"]},
+                }
+                for i, patterns in enumerate(criteria)
+            ],
+        }
+    )
+    for text in samples + RECOMBINED[:10]:
+        check_same(rubric, text)
+    return rubric
+
+
 def test_a_lookbehind_ending_in_a_non_word_character_gives_word_start_keys() -> None:
     # "(?<=ed )by" can only match where "by" starts a word, so the trigger may look for it
     # at word starts only; a lookbehind ending in a word character, or a negative one, or a
@@ -419,58 +442,23 @@ def test_a_lookbehind_ending_in_a_non_word_character_gives_word_start_keys() -> 
     assert _prefix_keys(r"(?<=e)(?:'s|by)") == frozenset({("'s", False), ("by", False)})
     assert _prefix_keys(r"(?<!\w )by") == frozenset({("by", False)})
     assert _prefix_keys(r"(?=by)by") == frozenset({("by", False)})
-    data = {
-        "rubric": "behind",
-        "title": "Lookbehinds",
-        "criteria": [
-            {
-                "id": f"b{i}",
-                "label": f"B{i}",
-                "description": "d",
-                "match": [p],
-                "examples": {"fires": ["x"], "silent": ["y"]},
-            }
-            for i, p in enumerate(
-                [r"(?<=ed |en )by\s+the", r"(?:(?<='s )|(?<=\bis\s))gonna", r"(?<=e)by"]
-            )
-        ],
-    }
-    behind = _register(data)
     samples = [
         "Attacked by the man; bitten by the dog; stand by the door. Maybeby the way.",
         "He's gonna go. It is\tgonna rain. Isgonna. 's gonna. is gonna",
         "by the start. Taken\nby the tide. Rebuked by  the board.",
     ]
-    for text in samples + RECOMBINED[:10]:
-        check_same(behind, text)
+    patterns = [r"(?<=ed |en )by\s+the", r"(?:(?<='s )|(?<=\bis\s))gonna", r"(?<=e)by"]
+    behind = _same_on("behind", [[p] for p in patterns], samples)
     found = {f.criterion for t in samples for f in REFERENCES[behind.id].find(t)}
-    assert found == {"b0", "b1", "b2"}
+    assert found == {"c0", "c1", "c2"}
 
 
 def test_a_position_both_scans_report_tries_every_alternative_in_order() -> None:
     # "(?<!x)by the way" is keyed by the any-position scan, "\bby\b" by the word-start scan;
     # at " by the way" both report the same position, and the first alternative must win
     # there, whichever scan found it.
-    data = {
-        "rubric": "both_scans",
-        "title": "Both scans",
-        "criteria": [
-            {
-                "id": "w",
-                "label": "W",
-                "description": "d",
-                "match": [r"(?<!x)by the way", r"\bby\b"],
-                "examples": {"fires": ["x"], "silent": ["y"]},
-            },
-        ],
-    }
-    both = _register(data)
-    texts = [
-        "Said by the way. Stood by. Xby the way, maybe by then.",
-        "by the way by the way",
-    ]
-    for text in texts + RECOMBINED[:10]:
-        check_same(both, text)
+    texts = ["Said by the way. Stood by. Xby the way, maybe by then.", "by the way by the way"]
+    both = _same_on("both_scans", [[r"(?<!x)by the way", r"\bby\b"]], texts)
     spans = [f.text for f in REFERENCES[both.id].find(texts[0])]
     assert spans[0] == "by the way" and "by" in spans
 
@@ -485,22 +473,7 @@ def test_an_optional_part_lets_the_key_grow_past_it() -> None:
     )
     assert _prefix_keys(r"\bx(?:ab)?+c") == frozenset({("xc", True), ("xabc", True)})
     assert _prefix_keys(r"\bx(?:ab)*c") == frozenset({("xc", True), ("xab", True)})
-    data = {
-        "rubric": "optional",
-        "title": "Optional parts",
-        "criteria": [
-            {
-                "id": f"o{i}",
-                "label": f"O{i}",
-                "description": "d",
-                "match": [p],
-                "examples": {"fires": ["x"], "silent": ["y"]},
-            }
-            for i, p in enumerate([r"\b(?:a)?bout(?:ta| to)\b", r"\bx(?:ab)?c", r"\bx(?:ab)*c"])
-        ],
-    }
-    optional = _register(data)
     samples = ["About to go, bout to leave, aboutta, abouts to. xc xabc xababc xabab c"]
-    for text in samples + RECOMBINED[:10]:
-        check_same(optional, text)
-    assert {f.criterion for f in REFERENCES[optional.id].find(samples[0])} == {"o0", "o1", "o2"}
+    patterns = [r"\b(?:a)?bout(?:ta| to)\b", r"\bx(?:ab)?c", r"\bx(?:ab)*c"]
+    optional = _same_on("optional", [[p] for p in patterns], samples)
+    assert {f.criterion for f in REFERENCES[optional.id].find(samples[0])} == {"c0", "c1", "c2"}
