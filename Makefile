@@ -62,7 +62,7 @@ bench: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python bench/widgets.py
 
 readers: train-deps
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training duty_to_protect --adapter --rank 32 --epochs 6 --context
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training duty_to_protect --adapter --rank 32 --epochs 6 --context --search-thresholds
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training self_harm --adapter --context
 
 test-browser: $(STAMP)

@@ -33,7 +33,7 @@ from casekit.model import Vignette  # noqa: E402
 from casekit.reader import SecondReader, bundled_readers, load_reader  # noqa: E402
 from casekit.rules import load_rubrics  # noqa: E402
 from casekit.scoring import score  # noqa: E402
-from casekit.training import CALIBRATION_TAG  # noqa: E402
+from casekit.training import calibration_records  # noqa: E402
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -43,13 +43,14 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, f
 
 
-def split_of(v: Vignette) -> str:
-    """``tuning``, ``heldout``, or ``calibration`` for held-out records tagged so.
+def split_of(v: Vignette, rubric: str) -> str:
+    """``tuning``, ``heldout``, or ``calibration`` for ``rubric``'s calibration records.
 
     Calibration records chose how the second reader combines with the rules, so they are
-    reported apart from the held-out split proper.
+    reported apart from the held-out split proper (:func:`casekit.training.calibration_records`:
+    tagged ``calibration``, or ``calibration-<rubric>`` for one rubric only).
     """
-    if v.split == "heldout" and CALIBRATION_TAG in v.tags:
+    if calibration_records([v], rubric):
         return "calibration"
     return v.split or "tuning"
 
@@ -61,9 +62,7 @@ def _reader_from(folders: list[Path], rubric: str) -> SecondReader:
 
     if len(folders) == 1:
         return reader_in(folders[0], rubric)
-    calibration = [
-        v for v in read_vignettes(ROOT / "data" / "vignettes") if CALIBRATION_TAG in v.tags
-    ]
+    calibration = calibration_records(read_vignettes(ROOT / "data" / "vignettes"), rubric)
     reader, report = ensemble(folders, rubric, calibration)
     chosen = {c: (r["chosen"], r["f1"]) for c, r in report.items() if c != "case_requirements"}
     print(f"\n{rubric}: ensemble of {len(folders)} readers; calibration modes {chosen}")
@@ -113,7 +112,9 @@ def main() -> None:
                 model = dataclasses.replace(reader.model, context_veto=True)
                 reader = SecondReader(model, reader.encoder)
         for split in splits:
-            cases = [v for v in vignettes if split_of(v) == split and rubric.id in v.labels]
+            cases = [
+                v for v in vignettes if split_of(v, rubric.id) == split and rubric.id in v.labels
+            ]
             if not cases:
                 continue
             counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])

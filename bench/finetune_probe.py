@@ -282,7 +282,7 @@ def main() -> None:
     vignettes = read_vignettes(ROOT / "data" / "vignettes")
     annotations = tr.read_annotations(args.rubric, vignettes)
     tuning = [v for v in vignettes if v.split == "tuning"]
-    calibration = [v for v in vignettes if tr.CALIBRATION_TAG in v.tags and args.rubric in v.labels]
+    calibration = tr.calibration_records(vignettes, args.rubric)
     criteria = [
         c
         for c in rubric.criterion_ids

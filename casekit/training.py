@@ -56,6 +56,8 @@ __all__ = [
     "Annotations",
     "SentenceSet",
     "adapter_cases",
+    "calibration_records",
+    "calibration_tag",
     "choose_combination",
     "fit_logistic",
     "read_annotations",
@@ -333,6 +335,25 @@ def trained_criteria(rubric: str, tuning: Sequence[Vignette]) -> list[str]:
     ]
 
 
+def calibration_tag(rubric: str) -> str:
+    """The tag that puts a held-out record in one rubric's calibration split only."""
+    return f"{CALIBRATION_TAG}-{rubric.replace('_', '-')}"
+
+
+def calibration_records(vignettes: Sequence[Vignette], rubric: str) -> list[Vignette]:
+    """The held-out records ``rubric``'s reader combination is chosen on.
+
+    Those tagged ``calibration`` (every rubric's) or ``calibration-<rubric>`` (that rubric's
+    only, e.g. ``calibration-duty-to-protect``), and labelled for ``rubric``.
+    """
+    tags = {CALIBRATION_TAG, calibration_tag(rubric)}
+    return [
+        v
+        for v in vignettes
+        if v.split == "heldout" and rubric in v.labels and not tags.isdisjoint(v.tags)
+    ]
+
+
 def adapter_cases(
     rubrics: Sequence[str], vignettes: Sequence[Vignette], annotations: Mapping[str, Annotations]
 ) -> tuple[list[TrainingCase], list[tuple[str, str]]]:
@@ -552,7 +573,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--search-thresholds",
         action="store_true",
-        help="also choose each reader threshold on the calibration split (readers v2, v3)",
+        help=(
+            "also choose each reader threshold on the calibration split (readers v2, v3, "
+            "and duty_to_protect's since measurement 23)"
+        ),
     )
     parser.add_argument(
         "--adapter",
@@ -605,7 +629,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         adapter_path.parent.mkdir(parents=True, exist_ok=True)
         write_safetensors(adapter_path, adapter)
         encoder = Encoder(adapter=read_safetensors(adapter_path))
-    calibration = [v for v in vignettes if CALIBRATION_TAG in v.tags]
     for rubric, out in outs.items():
         model, cv = train_reader(
             rubric, vignettes, annotations[rubric], encoder, context=args.context
@@ -618,7 +641,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 provenance=dict(model.provenance) | {"adapter_training": training},
             )
         model, report = choose_combination(
-            model, calibration, encoder, search_thresholds=args.search_thresholds
+            model,
+            calibration_records(vignettes, rubric),
+            encoder,
+            search_thresholds=args.search_thresholds,
         )
         out.parent.mkdir(parents=True, exist_ok=True)
         model.to_file(out)

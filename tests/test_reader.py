@@ -737,3 +737,66 @@ def test_bench_ensemble_averages_its_readers_and_chooses_modes_on_calibration(
     head = joined.model.heads["threat_communicated"]
     assert head.threshold == pytest.approx(0.6) and head.combine == "or"
     assert report["threat_communicated"]["f1"] == 1.0
+
+
+def test_calibration_records_take_shared_and_per_rubric_tags() -> None:
+    from casekit.training import calibration_records, calibration_tag
+
+    both = {"duty_to_protect": {"duty": "required"}, "self_harm": {"duty": "not_triggered"}}
+    cases = [
+        Vignette(id="A", text="x", split="heldout", tags=("calibration",), labels=both),
+        Vignette(
+            id="B", text="x", split="heldout", tags=("calibration-duty-to-protect",), labels=both
+        ),
+        Vignette(id="C", text="x", split="heldout", tags=("lookalike",), labels=both),
+        # not held out, or not labelled for the rubric: never calibration
+        Vignette(id="D", text="x", split="tuning", tags=("calibration",), labels=both),
+        Vignette(
+            id="E",
+            text="x",
+            split="heldout",
+            tags=("calibration-duty-to-protect",),
+            labels={"self_harm": both["self_harm"]},
+        ),
+    ]
+    assert calibration_tag("duty_to_protect") == "calibration-duty-to-protect"
+    assert [v.id for v in calibration_records(cases, "duty_to_protect")] == ["A", "B"]
+    assert [v.id for v in calibration_records(cases, "self_harm")] == ["A"]
+
+
+def test_training_cli_chooses_each_rubric_on_its_own_calibration_records(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``make readers`` must rebuild duty_to_protect on its wider calibration split (measurement
+    23) and self_harm on the shared one."""
+    import casekit.training as tr
+
+    seen: dict[str, list[str]] = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_train_reader(rubric: str, *args: object, **kwargs: object) -> tuple[object, dict]:
+        return rd.ReaderModel(rubric, rd.ENCODER_ID, {}), {}
+
+    def fake_choose(model: rd.ReaderModel, calibration: list[Vignette], *a: object, **k: object):
+        seen[model.rubric] = [v.id for v in calibration]
+        raise Stop
+
+    monkeypatch.setattr(tr, "Encoder", lambda *a, **k: None)
+    monkeypatch.setattr(tr, "train_reader", fake_train_reader)
+    monkeypatch.setattr(tr, "choose_combination", fake_choose)
+    vignettes = read_vignettes(ROOT / "data" / "vignettes")
+    for rubric in ("duty_to_protect", "self_harm"):
+        with pytest.raises(Stop):
+            tr.main([rubric])
+        want = [
+            v.id
+            for v in vignettes
+            if v.split == "heldout"
+            and rubric in v.labels
+            and ("calibration" in v.tags or f"calibration-{rubric.replace('_', '-')}" in v.tags)
+        ]
+        assert seen[rubric] == want
+    # the wider split is duty_to_protect's alone
+    assert len(seen["duty_to_protect"]) > 2 * len(seen["self_harm"]) > 0
