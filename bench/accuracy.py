@@ -55,7 +55,7 @@ def split_of(v: Vignette, rubric: str) -> str:
     return v.split or "tuning"
 
 
-def _reader_from(folders: list[Path], rubric: str) -> SecondReader:
+def _reader_from(folders: list[Path], rubric: str, search: bool = False) -> SecondReader:
     """The reader in one folder, or several folders' readers averaged (``bench/ensemble.py``)."""
     sys.path.insert(0, str(ROOT / "bench"))
     from ensemble import ensemble, reader_in
@@ -63,7 +63,7 @@ def _reader_from(folders: list[Path], rubric: str) -> SecondReader:
     if len(folders) == 1:
         return reader_in(folders[0], rubric)
     calibration = calibration_records(read_vignettes(ROOT / "data" / "vignettes"), rubric)
-    reader, report = ensemble(folders, rubric, calibration)
+    reader, report = ensemble(folders, rubric, calibration, search_thresholds=search)
     chosen = {c: (r["chosen"], r["f1"]) for c, r in report.items() if c != "case_requirements"}
     print(f"\n{rubric}: ensemble of {len(folders)} readers; calibration modes {chosen}")
     print(f"  case requirements: {report['case_requirements']}")
@@ -89,6 +89,11 @@ def main() -> None:
         type=Path,
         help="a trained reader's folder instead of the bundled one (several: their average)",
     )
+    parser.add_argument(
+        "--search-thresholds",
+        action="store_true",
+        help="with several --reader-dir: choose the average's thresholds on calibration too",
+    )
     args = parser.parse_args()
 
     folder = ROOT / "data" / "vignettes"
@@ -105,7 +110,7 @@ def main() -> None:
     for rubric in load_rubrics(args.rubric):
         reader = None
         if args.reader_dir:
-            reader = _reader_from(args.reader_dir, rubric.id)
+            reader = _reader_from(args.reader_dir, rubric.id, args.search_thresholds)
         elif args.reader and rubric.id in bundled_readers():
             reader = load_reader(rubric.id)
             if args.context_veto:

@@ -55,9 +55,17 @@ class EnsembleReader(SecondReader):
 
 
 def ensemble(
-    folders: Sequence[Path], rubric: str, calibration: Sequence[Vignette]
+    folders: Sequence[Path],
+    rubric: str,
+    calibration: Sequence[Vignette],
+    *,
+    search_thresholds: bool = False,
 ) -> tuple[EnsembleReader, dict[str, dict[str, Any]]]:
-    """The readers in ``folders`` as one, its modes chosen on ``calibration``; and the report."""
+    """The readers in ``folders`` as one, its modes chosen on ``calibration``; and the report.
+
+    ``search_thresholds``: the averaged probability's thresholds are chosen on
+    ``calibration`` too (measurement 25), starting from the members' mean.
+    """
     from casekit.training import choose_combination
 
     members = [reader_in(Path(f), rubric) for f in folders]
@@ -73,5 +81,11 @@ def ensemble(
     def make(model: ReaderModel, _encoder: Encoder) -> SecondReader:
         return EnsembleReader(members, model)
 
-    model, report = choose_combination(start, calibration, members[0].encoder, make_reader=make)
+    model, report = choose_combination(
+        start,
+        calibration,
+        members[0].encoder,
+        make_reader=make,
+        search_thresholds=search_thresholds,
+    )
     return EnsembleReader(members, model), report

@@ -737,6 +737,21 @@ def test_bench_ensemble_averages_its_readers_and_chooses_modes_on_calibration(
     head = joined.model.heads["threat_communicated"]
     assert head.threshold == pytest.approx(0.6) and head.combine == "or"
     assert report["threat_communicated"]["f1"] == 1.0
+    # thresholds searched on calibration when asked (measurement 25)
+    import casekit.training as tr
+
+    seen = []
+    real = tr.choose_combination
+    monkeypatch.setattr(
+        tr,
+        "choose_combination",
+        lambda *a, **k: seen.append(k["search_thresholds"]) or real(*a, **k),
+    )
+    for search in (False, True):
+        ensemble.ensemble(
+            [tmp_path / "a", tmp_path / "b"], "duty_to_protect", cases, search_thresholds=search
+        )
+    assert seen == [False, True]
 
 
 def test_calibration_records_take_shared_and_per_rubric_tags() -> None:
