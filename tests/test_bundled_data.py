@@ -106,3 +106,36 @@ def test_pending_tuning_sets_have_evidence_for_every_true_criterion(rubric: str)
         v for v in own if any(x is True for k, x in v.labels[rubric].items() if k != "duty")
     ]
     assert positive and all(v.id in spans for v in positive)
+
+
+def test_per_rubric_calibration_tags_name_a_rubric_and_a_held_out_record_it_labels() -> None:
+    """A ``calibration-<rubric>`` tag with a typo would silently leave the record in the
+    held-out split (and out of the calibration the bundled reader was chosen on)."""
+    from casekit.training import CALIBRATION_TAG, calibration_tag
+
+    known = {calibration_tag(r): r for r in RUBRICS}
+    wrong = []
+    for name, v in RECORDS:
+        for tag in v.tags:
+            if tag.startswith(CALIBRATION_TAG + "-"):
+                rubric = known.get(tag)
+                if rubric is None or v.split != "heldout" or rubric not in v.labels:
+                    wrong.append((name, v.id, tag))
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("rubric", ["duty_to_protect", "self_harm"])
+def test_bundled_reader_was_chosen_on_the_records_tagged_for_its_calibration(rubric: str) -> None:
+    """The model file records how many calibration records each criterion was chosen on;
+    retagging records without retraining (or the reverse) would make ``make readers`` build
+    a different reader from the one that ships."""
+    import json
+
+    from casekit.training import calibration_records
+
+    model = json.loads((VIGNETTE_DIR.parent / "readers" / f"{rubric}.json").read_text())
+    chosen_on = {c: r["n"] for c, r in model["provenance"]["calibration_f1"].items() if "n" in r}
+    tagged = calibration_records(read_vignettes(VIGNETTE_DIR), rubric)
+    assert chosen_on == {
+        c: sum(isinstance(v.labels[rubric].get(c), bool) for v in tagged) for c in chosen_on
+    }
