@@ -116,7 +116,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 # character), which lets the trigger look only at word starts.
 
 _WS = " "
-_KEY_LEN = 12
+_KEY_LEN = 6
 _MAX_KEYS = 5000
 _MAX_CLASS = 24
 _DIGIT = "0"

@@ -466,10 +466,10 @@ def test_a_position_both_scans_report_tries_every_alternative_in_order() -> None
 def test_an_optional_part_lets_the_key_grow_past_it() -> None:
     # "(?:a)?bout to" starts with "about to" or "bout to", never with a bare "a": keying it
     # on "a" would try it at every word that starts with one.
-    from casekit.matching import _prefix_keys
+    from casekit.matching import _KEY_LEN, _prefix_keys
 
     assert _prefix_keys(r"\b(?:a)?bout(?:ta| to)\b") == frozenset(
-        {("about to", True), ("aboutta", True), ("bout to", True), ("boutta", True)}
+        (key[:_KEY_LEN], True) for key in ("about to", "aboutta", "bout to", "boutta")
     )
     assert _prefix_keys(r"\bx(?:ab)?+c") == frozenset({("xc", True), ("xabc", True)})
     assert _prefix_keys(r"\bx(?:ab)*c") == frozenset({("xc", True), ("xab", True)})
