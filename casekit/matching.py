@@ -379,24 +379,51 @@ class _Search:
     alternation gives (the first alternative that matches wins, and nothing follows it).
     """
 
-    __slots__ = ("alternatives", "keys", "literals", "match", "mode", "regex", "wild")
+    __slots__ = (
+        "_flags",
+        "_regex",
+        "_source",
+        "alternatives",
+        "keys",
+        "literals",
+        "mode",
+        "order",
+        "wild",
+    )
 
     def __init__(
         self,
-        regex: re.Pattern[str],
+        regex: re.Pattern[str] | str,
         mode: int,
         keys: frozenset[tuple[str, bool, int]] = frozenset(),
         alternatives: tuple[_MatchFn, ...] = (),
         wild: re.Pattern[str] | None = None,
         literals: frozenset[str] | None = None,
     ) -> None:
-        self.regex = regex
-        self.match = regex.match
+        # A search tried alternative by alternative may never need its whole alternation
+        # (compiling a large one takes a noticeable part of a second): it is then given as
+        # source and compiled on first use.
+        self._regex = None if isinstance(regex, str) else regex
+        self._source = regex if isinstance(regex, str) else regex.pattern
+        self._flags = 0 if isinstance(regex, str) else regex.flags
         self.mode = mode
         self.keys = keys
         self.alternatives = alternatives
+        #: each alternative's position, to try the union of two keys' alternatives in order
+        self.order = {alt: a for a, alt in enumerate(alternatives)}
         self.wild = wild
         self.literals = literals
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        """The whole alternation."""
+        if self._regex is None:
+            self._regex = re.compile(self._source, self._flags)
+        return self._regex
+
+    @property
+    def match(self) -> _MatchFn:
+        return self.regex.match
 
     def finditer(
         self,
@@ -412,7 +439,6 @@ class _Search:
         """
         if self.mode == _PLAIN:
             return list(self.regex.finditer(haystack, start, end))
-        match = self.match
         found: list[re.Match[str]] = []
         i = bisect.bisect_left(candidates, start) if start else 0
         n = len(candidates)
@@ -424,8 +450,8 @@ class _Search:
                     break
                 if p >= last:
                     alts = tries[i]
-                    if alts is None:
-                        m = match(haystack, p, end)
+                    if alts is None:  # the whole alternation (only a search without singles)
+                        m = self.match(haystack, p, end)
                     else:
                         for alt in alts:
                             m = alt(haystack, p, end)
@@ -436,6 +462,7 @@ class _Search:
                         last = m.end()
                 i += 1
             return found
+        match = self.match
         wild = self.wild
         next_wild = end
         if wild is not None and (
@@ -494,7 +521,15 @@ def _dispatch(
 class _Trigger:
     """One scan of the text that finds every key of every triggered search."""
 
-    __slots__ = ("anywhere", "anywhere_table", "at_word", "at_word_table", "merge", "size")
+    __slots__ = (
+        "anywhere",
+        "anywhere_table",
+        "at_word",
+        "at_word_table",
+        "merge",
+        "ranks",
+        "size",
+    )
 
     def __init__(self, searches: Sequence[_Search]) -> None:
         at_word: dict[str, set[tuple[int, int]]] = {}
@@ -507,9 +542,10 @@ class _Trigger:
         both = {i for ids in at_word.values() for i, _ in ids} & {
             i for ids in anywhere.values() for i, _ in ids
         }
-        # a search fed by both scans gets its positions merged into text order (and is tried
-        # whole where both scans found a key at the same position)
+        # a search fed by both scans gets its positions merged into text order (and, where both
+        # scans found a key at the same position, both keys' alternatives are tried there)
         self.merge = tuple(sorted(both))
+        self.ranks = {i: searches[i].order for i in self.merge}
         # Word-start keys: scan " " + text for a non-word character followed by a key.
         self.at_word = re.compile(r"\W(?=(" + _trie(at_word) + "))") if at_word else None
         self.at_word_table = _dispatch(at_word, searches)
@@ -560,17 +596,20 @@ class _Trigger:
                     found[i].append(p)
                     tries[i].append(alts)
             for i in self.merge:
-                found[i], tries[i] = _merged(found[i], tries[i])
+                found[i], tries[i] = _merged(found[i], tries[i], self.ranks[i])
         return found, tries
 
 
 def _merged(
-    found: list[int], tries: list[tuple[_MatchFn, ...] | None]
+    found: list[int],
+    tries: list[tuple[_MatchFn, ...] | None],
+    rank: Mapping[_MatchFn, int],
 ) -> tuple[list[int], list[tuple[_MatchFn, ...] | None]]:
     """Positions from the two scans in text order, each with what to try there.
 
-    Where both scans found a key at one position, the whole alternation is tried there: the
-    first of all its alternatives that matches must win, whichever scan suggested it.
+    Where both scans found a key at one position, both keys' alternatives are tried there,
+    in the alternation's order (``rank``): every alternative that can match there has one of
+    the two keys, so the first of them that matches is what the whole alternation finds.
     """
     order = sorted(range(len(found)), key=found.__getitem__)
     positions: list[int] = []
@@ -578,7 +617,12 @@ def _merged(
     for k in order:
         p = found[k]
         if positions and positions[-1] == p:
-            alternatives[-1] = None
+            here, more = alternatives[-1], tries[k]
+            alternatives[-1] = (
+                None
+                if here is None or more is None
+                else tuple(sorted({*here, *more}, key=rank.__getitem__))
+            )
         else:
             positions.append(p)
             alternatives.append(tries[k])
@@ -661,31 +705,32 @@ def _wild_search(pattern: str) -> tuple[re.Pattern[str], frozenset[str] | None]:
 @functools.lru_cache(maxsize=1024)
 def _plan(alternatives: tuple[str, ...], flags: int = 0) -> _Search:
     """How to search the alternation of ``alternatives`` (in that order)."""
-    regex = re.compile("|".join(f"(?:{p})" for p in alternatives), flags)
+    source = "|".join(f"(?:{p})" for p in alternatives)
     if flags or not alternatives or _sre_parse is None:
-        return _Search(regex, _PLAIN)
+        return _Search(re.compile(source, flags), _PLAIN)
     keyed: set[tuple[str, bool, int]] = set()
     wild = []
     for a, p in enumerate(alternatives):
         keys = _prefix_keys(p)
         if keys is None:
             if _min_width(p) == 0:
-                return _Search(regex, _PLAIN)
+                return _Search(re.compile(source), _PLAIN)
             wild.append(p)
             # the wild search is pruned to the paths without a key; the others go here
             keyed |= {(key, boundary, a) for key, boundary in _partial_keys(p)}
         else:
             keyed |= {(key, boundary, a) for key, boundary in keys}
     if not keyed:
-        return _Search(regex, _PLAIN)
+        return _Search(re.compile(source), _PLAIN)
     if not wild:
         # Alternatives can be tried one by one unless a backreference ties them to the
         # group numbering of the whole alternation.
-        whole = any(_has_backreference(_sre_parse.parse(p).data) for p in alternatives)
-        singles = () if whole else tuple(re.compile(p).match for p in alternatives)
-        return _Search(regex, _TRIGGERED, frozenset(keyed), singles)
+        if any(_has_backreference(_sre_parse.parse(p).data) for p in alternatives):
+            return _Search(re.compile(source), _TRIGGERED, frozenset(keyed))
+        singles = tuple(re.compile(p).match for p in alternatives)
+        return _Search(source, _TRIGGERED, frozenset(keyed), singles)
     wild_regex, literals = _wild_search("|".join(f"(?:{p})" for p in wild))
-    return _Search(regex, _MIXED, frozenset(keyed), (), wild_regex, literals)
+    return _Search(re.compile(source), _MIXED, frozenset(keyed), (), wild_regex, literals)
 
 
 def _min_width(pattern: str) -> int:
@@ -709,13 +754,17 @@ class _Cue:
 
 
 class _Target:
-    __slots__ = ("cancel_on", "criterion", "regex", "search")
+    __slots__ = ("cancel_on", "criterion", "search")
 
     def __init__(self, criterion: Criterion, search: _Search, cancel_on: frozenset[str]) -> None:
         self.criterion = criterion
         self.search = search
-        self.regex = search.regex
         self.cancel_on = cancel_on
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        """The criterion's whole alternation (compiled on first use)."""
+        return self.search.regex
 
 
 def _cue_priority(rule: CueRule) -> tuple[int, int, str]:

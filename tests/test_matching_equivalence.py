@@ -477,3 +477,25 @@ def test_an_optional_part_lets_the_key_grow_past_it() -> None:
     patterns = [r"\b(?:a)?bout(?:ta| to)\b", r"\bx(?:ab)?c", r"\bx(?:ab)*c"]
     optional = _same_on("optional", [[p] for p in patterns], samples)
     assert {f.criterion for f in REFERENCES[optional.id].find(samples[0])} == {"c0", "c1", "c2"}
+
+
+def test_a_search_tried_alternative_by_alternative_never_compiles_its_whole_alternation() -> None:
+    # Compiling duty_to_protect's two largest alternations (85 KB and 135 KB) took about half
+    # a second of every CLI run; a search with per-key alternatives never needs them.
+    from casekit.io import read_vignettes
+    from casekit.matching import Matcher
+
+    rubric = next(r for r in RUBRICS if r.id == "duty_to_protect")
+    fresh = Matcher(rubric)
+    texts = [v.text.lower() for v in read_vignettes(ROOT / "data" / "vignettes")[:200]]
+    for text in texts:
+        fresh.find(text, explain=True)
+        fresh.find(text, explain=False)
+    lazy = [t for t in fresh.targets if t.search.alternatives]
+    assert lazy and all(t.search._regex is None for t in lazy)
+    # compiled when asked for, it finds what the reference matcher's alternation finds
+    reference = {t.criterion.id: t.regex for t in REFERENCES[rubric.id].targets}
+    for t in fresh.targets:
+        for text in texts[:50]:
+            want = [m.span() for m in reference[t.criterion.id].finditer(text)]
+            assert [m.span() for m in t.regex.finditer(text)] == want, t.criterion.id
