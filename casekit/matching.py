@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from casekit.model import Finding, Modifier
-from casekit.rules import Criterion, CueRule, Rubric, literal_pattern
+from casekit.rules import Criterion, CueRule, Rubric, compiled_pattern, literal_pattern
 
 _sre: Any
 _sre_parse: Any
@@ -727,7 +727,7 @@ def _plan(alternatives: tuple[str, ...], flags: int = 0) -> _Search:
         # group numbering of the whole alternation.
         if any(_has_backreference(_sre_parse.parse(p).data) for p in alternatives):
             return _Search(re.compile(source), _TRIGGERED, frozenset(keyed))
-        singles = tuple(re.compile(p).match for p in alternatives)
+        singles = tuple(compiled_pattern(p).match for p in alternatives)
         return _Search(source, _TRIGGERED, frozenset(keyed), singles)
     wild_regex, literals = _wild_search("|".join(f"(?:{p})" for p in wild))
     return _Search(re.compile(source), _MIXED, frozenset(keyed), (), wild_regex, literals)

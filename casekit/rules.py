@@ -406,7 +406,7 @@ class _Checker:
         if _UPPER.search(pattern):
             self.add(ERR_UPPERCASE.format(where=where, pattern=pattern))
         try:
-            re.compile(expand_terms(pattern, self.terms))
+            compiled_pattern(expand_terms(pattern, self.terms))
         except KeyError as exc:
             known = ", ".join(sorted(self.terms)) or "(none)"
             self.add(
@@ -507,6 +507,14 @@ def _parse_cue(check: _Checker, i: int, raw: object) -> CueRule | None:
         literal=literal,
         description=check.string(where, d, "description"),
     )
+
+
+@functools.lru_cache(maxsize=8192)
+def compiled_pattern(pattern: str) -> re.Pattern[str]:
+    """``re.compile(pattern)``, kept: a rubric's patterns are compiled to check them at load
+    and again, one by one, by the matcher (:mod:`casekit.matching`); ``re``'s own cache holds
+    512, fewer than the bundled rubrics have."""
+    return re.compile(pattern)
 
 
 def expand_terms(pattern: str, terms: Mapping[str, Sequence[str]]) -> str:

@@ -499,3 +499,17 @@ def test_a_search_tried_alternative_by_alternative_never_compiles_its_whole_alte
         for text in texts[:50]:
             want = [m.span() for m in reference[t.criterion.id].finditer(text)]
             assert [m.span() for m in t.regex.finditer(text)] == want, t.criterion.id
+
+
+def test_the_matcher_reuses_the_patterns_compiled_when_the_rubric_was_checked() -> None:
+    # Loading a rubric compiles every pattern to check it; the matcher used to compile them
+    # all again (re's own cache holds 512, fewer than the bundled rubrics have).
+    from casekit.matching import Matcher
+    from casekit.rules import compiled_pattern
+
+    rubric = next(r for r in RUBRICS if r.id == "duty_to_protect")
+    before = compiled_pattern.cache_info().misses
+    matcher = Matcher(rubric)
+    singles = [alt.__self__ for t in matcher.targets for alt in t.search.alternatives]
+    assert singles and compiled_pattern.cache_info().misses == before
+    assert all(p is compiled_pattern(p.pattern) for p in singles)
