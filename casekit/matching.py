@@ -379,17 +379,7 @@ class _Search:
     alternation gives (the first alternative that matches wins, and nothing follows it).
     """
 
-    __slots__ = (
-        "_flags",
-        "_regex",
-        "_source",
-        "alternatives",
-        "keys",
-        "literals",
-        "mode",
-        "order",
-        "wild",
-    )
+    __slots__ = ("_regex", "_source", "alternatives", "keys", "literals", "mode", "wild")
 
     def __init__(
         self,
@@ -403,14 +393,11 @@ class _Search:
         # A search tried alternative by alternative may never need its whole alternation
         # (compiling a large one takes a noticeable part of a second): it is then given as
         # source and compiled on first use.
-        self._regex = None if isinstance(regex, str) else regex
-        self._source = regex if isinstance(regex, str) else regex.pattern
-        self._flags = 0 if isinstance(regex, str) else regex.flags
+        self._regex: re.Pattern[str] | None = None if isinstance(regex, str) else regex
+        self._source = regex if isinstance(regex, str) else ""
         self.mode = mode
         self.keys = keys
         self.alternatives = alternatives
-        #: each alternative's position, to try the union of two keys' alternatives in order
-        self.order = {alt: a for a, alt in enumerate(alternatives)}
         self.wild = wild
         self.literals = literals
 
@@ -418,7 +405,7 @@ class _Search:
     def regex(self) -> re.Pattern[str]:
         """The whole alternation."""
         if self._regex is None:
-            self._regex = re.compile(self._source, self._flags)
+            self._regex = re.compile(self._source)
         return self._regex
 
     @property
@@ -545,7 +532,10 @@ class _Trigger:
         # a search fed by both scans gets its positions merged into text order (and, where both
         # scans found a key at the same position, both keys' alternatives are tried there)
         self.merge = tuple(sorted(both))
-        self.ranks = {i: searches[i].order for i in self.merge}
+        # each alternative's position, to try two keys' alternatives in the alternation's order
+        self.ranks = {
+            i: {alt: a for a, alt in enumerate(searches[i].alternatives)} for i in self.merge
+        }
         # Word-start keys: scan " " + text for a non-word character followed by a key.
         self.at_word = re.compile(r"\W(?=(" + _trie(at_word) + "))") if at_word else None
         self.at_word_table = _dispatch(at_word, searches)
