@@ -805,13 +805,6 @@ def test_training_cli_chooses_each_rubric_on_its_own_calibration_records(
     for rubric in ("duty_to_protect", "self_harm"):
         with pytest.raises(Stop):
             tr.main([rubric])
-        want = [
-            v.id
-            for v in vignettes
-            if v.split == "heldout"
-            and rubric in v.labels
-            and ("calibration" in v.tags or f"calibration-{rubric.replace('_', '-')}" in v.tags)
-        ]
-        assert seen[rubric] == want
+        assert seen[rubric] == [v.id for v in tr.calibration_records(vignettes, rubric)]
     # the wider split is duty_to_protect's alone
     assert len(seen["duty_to_protect"]) > 2 * len(seen["self_harm"]) > 0
