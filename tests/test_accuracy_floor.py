@@ -24,6 +24,12 @@ NOT_TUNED_ON = {
     "duty_to_protect_8.yaml",
     "duty_to_protect_9.yaml",
     "duty_to_protect_10.yaml",
+    "duty_to_protect_11.yaml",
+    "duty_to_protect_12.yaml",
+    "duty_to_protect_13.yaml",
+    "duty_to_protect_14.yaml",
+    "duty_to_protect_15.yaml",
+    "duty_to_protect_16.yaml",
     "self_harm_3.yaml",
     "self_harm_4.yaml",
     "self_harm_5.yaml",
@@ -31,6 +37,10 @@ NOT_TUNED_ON = {
     "self_harm_7.yaml",
     "self_harm_8.yaml",
     "self_harm_9.yaml",
+    "self_harm_10.yaml",
+    "self_harm_11.yaml",
+    "self_harm_12.yaml",
+    "self_harm_13.yaml",
 }
 VIGNETTES = [
     v
