@@ -28,7 +28,9 @@ from casekit.errors import Problem
 from casekit.model import Vignette
 
 ROOT = Path(__file__).resolve().parents[1]
-VIGNETTE_FILES = sorted((ROOT / "data" / "vignettes").glob("*.yaml"))
+VIGNETTE_FILES = sorted((ROOT / "data" / "vignettes").glob("*.yaml")) + sorted(
+    (ROOT / "data" / "pending" / "vignettes").glob("*.yaml")
+)
 PASSAGES = ROOT / "data" / "anonymity" / "passages.jsonl"
 
 
