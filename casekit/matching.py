@@ -607,12 +607,10 @@ def _merged(
     for k in order:
         p = found[k]
         if positions and positions[-1] == p:
-            here, more = alternatives[-1], tries[k]
-            alternatives[-1] = (
-                None
-                if here is None or more is None
-                else tuple(sorted({*here, *more}, key=rank.__getitem__))
-            )
+            here = alternatives[-1]  # None exactly when the search has no singles
+            if here is not None:
+                more = tries[k] or ()
+                alternatives[-1] = tuple(sorted({*here, *more}, key=rank.__getitem__))
         else:
             positions.append(p)
             alternatives.append(tries[k])
