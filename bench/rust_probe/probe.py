@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -23,7 +24,7 @@ import rprobe  # noqa: E402
 import throughput  # noqa: E402
 
 
-def best_of(scan, texts: list[str], repeat: int = 3) -> float:
+def best_of(scan: Callable[[str], object], texts: list[str], repeat: int = 3) -> float:
     """Fastest of ``repeat`` passes over ``texts``, in microseconds per text."""
     best = float("inf")
     for _ in range(repeat):

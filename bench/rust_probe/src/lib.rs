@@ -12,7 +12,6 @@ impl Scanner {
     }
     /// byte offsets of every match start
     fn starts(&self, text: &str) -> Vec<usize> { self.re.find_iter(text).map(|m| m.start()).collect() }
-    fn count_many(&self, texts: Vec<&str>) -> usize { texts.iter().map(|t| self.re.find_iter(t).count()).sum() }
 }
 
 #[pymodule]
