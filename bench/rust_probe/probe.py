@@ -2,7 +2,8 @@
 
 Not part of casekit. The crate in this folder builds offline from Debian's packaged crates
 (``apt-get install librust-regex-dev librust-pyo3-dev``; ``.cargo/config.toml`` points cargo at
-``/usr/share/cargo/registry``): ``PYO3_PYTHON=../../.venv/bin/python cargo build --release``,
+``/usr/share/cargo/registry``): ``PYO3_PYTHON=$PWD/../../.venv/bin/python cargo build --release``
+(an absolute path: cargo runs the build script from elsewhere),
 then ``cp target/release/librprobe.so rprobe.so`` and ``../../.venv/bin/python probe.py``.
 It times the baseline of ``bench/throughput.py`` (one word-bounded alternation of the
 rubric's literal trigger words, every match start) with both engines over the same
