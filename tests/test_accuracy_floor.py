@@ -14,16 +14,20 @@ from casekit.io import read_vignettes
 from casekit.rules import load_rubric
 from casekit.scoring import score
 
-# The files whose tuning records the rules were tuned on. Every later tuning file was written
-# for the second reader (casekit.training) after the rules were last tuned, so it is no
-# regression guard for the rules (bench/README.md records the rules' first scores on them).
+# The files whose tuning records the rules were tuned on. The later duty_to_protect and
+# self_harm tuning files were written for the second reader (casekit.training) after those
+# rules were last tuned, so they are no regression guard for the rules (bench/README.md
+# records the rules' first scores on them). The child_abuse and elder_abuse rules were tuned
+# on their sets 2-10 in the twelfth session.
 TUNED_ON = {
     "child_abuse.yaml",
+    *(f"child_abuse_{n}.yaml" for n in range(2, 11)),
     "duty_to_protect.yaml",
     "duty_to_protect_2.yaml",
     "duty_to_protect_3.yaml",
     "duty_to_protect_4.yaml",
     "elder_abuse.yaml",
+    *(f"elder_abuse_{n}.yaml" for n in range(2, 11)),
     "self_harm.yaml",
     "self_harm_2.yaml",
 }
@@ -64,3 +68,18 @@ def test_tuning_split_threat_criterion_f1() -> None:
         fn += (not pred) and gold["threat_communicated"]
     f1 = 2 * tp / (2 * tp + fp + fn)
     assert f1 >= 0.93, (tp, fp, fn)  # 0.96 when this floor was set
+
+
+@pytest.mark.parametrize(("rubric_id", "floor"), [("child_abuse", 0.64), ("elder_abuse", 0.80)])
+def test_abuse_rubrics_tuning_duty_accuracy(rubric_id: str, floor: float) -> None:
+    """The mandated-reporting rules on the tuning sets written for them (sets 2-10)."""
+    rubric = load_rubric(rubric_id)
+    cases = [v for v in VIGNETTES if v.split == "tuning" and v.id.startswith(("CAT", "EAT"))]
+    cases = [v for v in cases if rubric_id in v.labels]
+    assert len(cases) >= 540
+    right = sum(
+        score(v, rubric, jurisdiction="generic").duty == v.labels[rubric_id]["duty"] for v in cases
+    )
+    # child_abuse 0.67 (361/540) and elder_abuse 0.84 (451/540) when these floors were set;
+    # the session's starting rules scored 0.43 and 0.49 on the unseen sets 8-10
+    assert right / len(cases) >= floor, (right, len(cases))
