@@ -91,7 +91,7 @@ def test_held_out_files_hold_only_held_out_records(name: str) -> None:
     assert {v.split for v in mine} == {"heldout"}
 
 
-@pytest.mark.parametrize("rubric", ["duty_to_protect", "self_harm"])
+@pytest.mark.parametrize("rubric", sorted(RUBRICS))
 def test_a_tuning_set_with_evidence_marks_every_case_that_has_a_true_criterion(rubric: str) -> None:
     """A reader learns nothing from a positive case without marked evidence (it is skipped),
     so an evidence file that stops short of its set's last positive case loses training data
@@ -140,7 +140,9 @@ def test_per_rubric_calibration_tags_name_a_rubric_and_a_held_out_record_it_labe
     assert not wrong, wrong
 
 
-@pytest.mark.parametrize("rubric", ["duty_to_protect", "self_harm"])
+@pytest.mark.parametrize(
+    "rubric", sorted(p.stem for p in (VIGNETTE_DIR.parent / "readers").glob("*.json"))
+)
 def test_bundled_reader_was_chosen_on_the_records_tagged_for_its_calibration(rubric: str) -> None:
     """The model file records how many calibration records each criterion was chosen on;
     retagging records without retraining (or the reverse) would make ``make readers`` build

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import subprocess
 import sys
@@ -149,9 +150,9 @@ def test_panel_second_reader_toggle_rescores_with_the_reader() -> None:
     )
     panel.second_reader.value = False
     assert not any(f.source == "reader" for f in panel.assessment.findings)
-    panel.show(
-        Vignette(id="w", text="A boy says his father beats him."), rubric=load_rubric("child_abuse")
-    )
+    # a rubric with no trained reader (an instructor's own, say) greys the box out
+    own = dataclasses.replace(load_rubric("child_abuse"), id="course_child_abuse")
+    panel.show(Vignette(id="w", text="A boy says his father beats him."), rubric=own)
     assert panel.second_reader.disabled
 
 
