@@ -808,3 +808,36 @@ def test_training_cli_chooses_each_rubric_on_its_own_calibration_records(
         assert seen[rubric] == [v.id for v in tr.calibration_records(vignettes, rubric)]
     # the wider split is duty_to_protect's alone
     assert len(seen["duty_to_protect"]) > 2 * len(seen["self_harm"]) > 0
+
+
+# Disclosures worded the way the abuse rubrics' patterns were never written for: the patterns
+# alone find no reportable abuse, the trained reader finds it (measurement 37).
+ABUSE_CASES = [
+    (
+        "child_abuse",
+        "Year 3 teacher's email: the boy said Uncle Dee makes him do the secret cuddles with no"
+        " clothes on when he stays over.",
+        "sexual_abuse",
+    ),
+    (
+        "elder_abuse",
+        "Home visit. Mrs. P, 84, lives with her grandson. The fridge held a carton of milk. Her"
+        " purse was empty and she said he 'looks after the pension now, I just sign'.",
+        "financial_exploitation",
+    ),
+]
+
+
+@needs_encoder
+@pytest.mark.parametrize(("rubric_id", "text", "criterion"), ABUSE_CASES)
+def test_abuse_readers_find_what_the_patterns_miss(
+    rubric_id: str, text: str, criterion: str
+) -> None:
+    from casekit.rules import load_rubric
+
+    rubric, case = load_rubric(rubric_id), Vignette(id="a", text=text)
+    assert score(case, rubric).duty == "not_triggered"
+    read = score(case, rubric, reader=rd.load_reader(rubric_id))
+    assert read.duty == "required" and criterion in read.fired
+    cited = [f for f in read.findings if f.criterion == criterion and f.source == "reader"]
+    assert cited and all(f.sentence in text and 0.5 < (f.confidence or 0) <= 1 for f in cited)
