@@ -18,16 +18,17 @@ from casekit.scoring import score
 # self_harm tuning files were written for the second reader (casekit.training) after those
 # rules were last tuned, so they are no regression guard for the rules (bench/README.md
 # records the rules' first scores on them). The child_abuse and elder_abuse rules were tuned
-# on their sets 2-10 in the twelfth session.
+# on their sets 2-10 in the twelfth session and on child_abuse 11-14 and elder_abuse 11-12 in
+# the thirteenth.
 TUNED_ON = {
     "child_abuse.yaml",
-    *(f"child_abuse_{n}.yaml" for n in range(2, 11)),
+    *(f"child_abuse_{n}.yaml" for n in range(2, 15)),
     "duty_to_protect.yaml",
     "duty_to_protect_2.yaml",
     "duty_to_protect_3.yaml",
     "duty_to_protect_4.yaml",
     "elder_abuse.yaml",
-    *(f"elder_abuse_{n}.yaml" for n in range(2, 11)),
+    *(f"elder_abuse_{n}.yaml" for n in range(2, 13)),
     "self_harm.yaml",
     "self_harm_2.yaml",
 }
@@ -70,16 +71,17 @@ def test_tuning_split_threat_criterion_f1() -> None:
     assert f1 >= 0.93, (tp, fp, fn)  # 0.96 when this floor was set
 
 
-@pytest.mark.parametrize(("rubric_id", "floor"), [("child_abuse", 0.64), ("elder_abuse", 0.80)])
+@pytest.mark.parametrize(("rubric_id", "floor"), [("child_abuse", 0.66), ("elder_abuse", 0.82)])
 def test_abuse_rubrics_tuning_duty_accuracy(rubric_id: str, floor: float) -> None:
-    """The mandated-reporting rules on the tuning sets written for them (sets 2-10)."""
+    """The mandated-reporting rules on the tuning sets written for them (sets 2 onwards)."""
     rubric = load_rubric(rubric_id)
     cases = [v for v in VIGNETTES if v.split == "tuning" and v.id.startswith(("CAT", "EAT"))]
     cases = [v for v in cases if rubric_id in v.labels]
-    assert len(cases) >= 540
+    assert len(cases) >= 660
     right = sum(
         score(v, rubric, jurisdiction="generic").duty == v.labels[rubric_id]["duty"] for v in cases
     )
-    # child_abuse 0.67 (361/540) and elder_abuse 0.84 (451/540) when these floors were set;
-    # the session's starting rules scored 0.43 and 0.49 on the unseen sets 8-10
+    # child_abuse 0.68 (534/780) and elder_abuse 0.85 (558/660) when these floors were set;
+    # the twelfth session's starting rules scored 0.43 and 0.49 on the unseen sets 8-10, and
+    # the thirteenth's 0.63 and 0.71 on the unseen aimed sets 11-14 and 11-12
     assert right / len(cases) >= floor, (right, len(cases))
