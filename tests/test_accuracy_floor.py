@@ -18,12 +18,11 @@ from casekit.scoring import score
 # self_harm tuning files were written for the second reader (casekit.training) after those
 # rules were last tuned, so they are no regression guard for the rules (bench/README.md
 # records the rules' first scores on them). The child_abuse and elder_abuse rules were tuned
-# on their sets 2-10 in the twelfth session and on child_abuse 11-14 (which wait in
-# data/pending/, as the child_abuse reader was not retrained on them) and elder_abuse 11-12 in
-# the thirteenth.
+# on their sets 2-10 in the twelfth session and on child_abuse 11-14 and elder_abuse 11-12 in
+# the thirteenth (child_abuse 15-17, written later that session, were never tuned on).
 TUNED_ON = {
     "child_abuse.yaml",
-    *(f"child_abuse_{n}.yaml" for n in range(2, 11)),
+    *(f"child_abuse_{n}.yaml" for n in range(2, 15)),
     "duty_to_protect.yaml",
     "duty_to_protect_2.yaml",
     "duty_to_protect_3.yaml",
@@ -78,11 +77,11 @@ def test_abuse_rubrics_tuning_duty_accuracy(rubric_id: str, floor: float) -> Non
     rubric = load_rubric(rubric_id)
     cases = [v for v in VIGNETTES if v.split == "tuning" and v.id.startswith(("CAT", "EAT"))]
     cases = [v for v in cases if rubric_id in v.labels]
-    assert len(cases) >= 540
+    assert len(cases) >= 660
     right = sum(
         score(v, rubric, jurisdiction="generic").duty == v.labels[rubric_id]["duty"] for v in cases
     )
-    # child_abuse 0.68 (367/540) and elder_abuse 0.85 (558/660) when these floors were set;
+    # child_abuse 0.68 (534/780) and elder_abuse 0.85 (558/660) when these floors were set;
     # the twelfth session's starting rules scored 0.43 and 0.49 on the unseen sets 8-10, and
     # the thirteenth's 0.63 and 0.71 on the unseen aimed sets 11-14 and 11-12
     assert right / len(cases) >= floor, (right, len(cases))
