@@ -4,11 +4,14 @@ A research tool, not part of casekit. The shipped reader's adapter and heads are
 each criterion combines with the rules (``rules``, ``or``, ``reader``), optionally each
 criterion's threshold, and whether the case requirements are checked again are chosen anew
 by :func:`casekit.training.choose_combination` on every held-out record of the rubric
-(calibration included) outside the files named with ``--exclude``. The result goes to
-``--dir`` with a copy of the adapter, so ``bench/accuracy.py --reader-dir DIR`` scores it.
+(calibration included) outside the files named with ``--exclude`` -- or, with
+``--calibration``, on the rubric's calibration records only, as ``python -m casekit.training``
+chooses (so a shipped model whose tuning data are unchanged is re-chosen without retraining
+its adapter, which rebuilds byte for byte). The result goes to ``--dir`` with a copy of the
+adapter, so ``bench/accuracy.py --reader-dir DIR`` scores it.
 
-Run: ``.venv/bin/python bench/recalibrate.py RUBRIC --dir DIR [--exclude FILE ...]
-[--search-thresholds]``
+Run: ``.venv/bin/python bench/recalibrate.py RUBRIC --dir DIR [--exclude FILE ... |
+--calibration] [--search-thresholds]``
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from casekit.io import read_vignettes  # noqa: E402
 from casekit.model import Vignette  # noqa: E402
 from casekit.reader import READERS_DIR, ReaderModel, adapted_encoder  # noqa: E402
-from casekit.training import choose_combination  # noqa: E402
+from casekit.training import calibration_records, choose_combination  # noqa: E402
 
 VIGNETTES = ROOT / "data" / "vignettes"
 
@@ -49,14 +52,20 @@ def main() -> None:
     parser.add_argument("rubric")
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--exclude", action="append", default=[], metavar="FILE")
+    parser.add_argument("--calibration", action="store_true")
     parser.add_argument("--search-thresholds", action="store_true")
     args = parser.parse_args()
+    if args.calibration and args.exclude:
+        parser.error("--calibration chooses on the calibration records; --exclude does not apply")
 
     model = ReaderModel.from_file(READERS_DIR / f"{args.rubric}.json")
     if not (model.adapter and model.adapter_sha256):
         raise SystemExit(f"{args.rubric}: the shipped reader has no adapter")
     encoder = adapted_encoder(READERS_DIR / model.adapter, model.adapter_sha256)
-    records = selection(args.rubric, set(args.exclude))
+    if args.calibration:
+        records = calibration_records(read_vignettes(VIGNETTES), args.rubric)
+    else:
+        records = selection(args.rubric, set(args.exclude))
     print(f"{args.rubric}: choosing on {len(records)} records", flush=True)
     chosen, report = choose_combination(
         model, records, encoder, search_thresholds=args.search_thresholds
