@@ -64,7 +64,7 @@ bench: $(STAMP)
 readers: train-deps
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training duty_to_protect --adapter --rank 32 --epochs 6 --context --search-thresholds
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training self_harm --adapter --context
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training child_abuse --adapter --context
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training child_abuse --adapter --rank 32 --epochs 6 --context
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m casekit.training elder_abuse --adapter --rank 32 --epochs 6 --context
 
 test-browser: $(STAMP)

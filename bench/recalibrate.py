@@ -10,7 +10,9 @@ chooses (so a shipped model whose tuning data are unchanged is re-chosen without
 its adapter, which rebuilds byte for byte). The result goes to ``--dir`` with a copy of the
 adapter, so ``bench/accuracy.py --reader-dir DIR`` scores it.
 
-Run: ``.venv/bin/python bench/recalibrate.py RUBRIC --dir DIR [--exclude FILE ... |
+``--from-dir`` names another model's folder (a retrained candidate) instead of the shipped one.
+
+Run: ``.venv/bin/python bench/recalibrate.py RUBRIC --dir DIR [--from-dir D] [--exclude FILE ... |
 --calibration] [--search-thresholds]``
 """
 
@@ -53,15 +55,21 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--exclude", action="append", default=[], metavar="FILE")
     parser.add_argument("--calibration", action="store_true")
+    parser.add_argument(
+        "--from-dir",
+        type=Path,
+        default=READERS_DIR,
+        help="the folder of the model to re-choose (default: the shipped readers)",
+    )
     parser.add_argument("--search-thresholds", action="store_true")
     args = parser.parse_args()
     if args.calibration and args.exclude:
         parser.error("--calibration chooses on the calibration records; --exclude does not apply")
 
-    model = ReaderModel.from_file(READERS_DIR / f"{args.rubric}.json")
+    model = ReaderModel.from_file(args.from_dir / f"{args.rubric}.json")
     if not (model.adapter and model.adapter_sha256):
-        raise SystemExit(f"{args.rubric}: the shipped reader has no adapter")
-    encoder = adapted_encoder(READERS_DIR / model.adapter, model.adapter_sha256)
+        raise SystemExit(f"{args.rubric}: the reader in {args.from_dir} has no adapter")
+    encoder = adapted_encoder(args.from_dir / model.adapter, model.adapter_sha256)
     if args.calibration:
         records = calibration_records(read_vignettes(VIGNETTES), args.rubric)
     else:
@@ -71,7 +79,7 @@ def main() -> None:
         model, records, encoder, search_thresholds=args.search_thresholds
     )
     args.dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(READERS_DIR / model.adapter, args.dir / model.adapter)
+    shutil.copyfile(args.from_dir / model.adapter, args.dir / model.adapter)
     chosen.to_file(args.dir / f"{args.rubric}.json")
     print(json.dumps(report, indent=1))
 

@@ -18,11 +18,12 @@ from casekit.scoring import score
 # self_harm tuning files were written for the second reader (casekit.training) after those
 # rules were last tuned, so they are no regression guard for the rules (bench/README.md
 # records the rules' first scores on them). The child_abuse and elder_abuse rules were tuned
-# on their sets 2-10 in the twelfth session and on child_abuse 11-14 and elder_abuse 11-12 in
-# the thirteenth (child_abuse 15-17, written later that session, were never tuned on).
+# on their sets 2-10 in the twelfth session, on child_abuse 11-14 and elder_abuse 11-12 in
+# the thirteenth (child_abuse 15-17, written later that session, were never tuned on), and on
+# child_abuse 18-21 and elder_abuse 13-14 in the fourteenth (the last two wait in data/pending).
 TUNED_ON = {
     "child_abuse.yaml",
-    *(f"child_abuse_{n}.yaml" for n in range(2, 15)),
+    *(f"child_abuse_{n}.yaml" for n in (*range(2, 15), *range(18, 22))),
     "duty_to_protect.yaml",
     "duty_to_protect_2.yaml",
     "duty_to_protect_3.yaml",
@@ -82,6 +83,7 @@ def test_abuse_rubrics_tuning_duty_accuracy(rubric_id: str, floor: float) -> Non
         score(v, rubric, jurisdiction="generic").duty == v.labels[rubric_id]["duty"] for v in cases
     )
     # child_abuse 0.68 (534/780) and elder_abuse 0.85 (558/660) when these floors were set;
-    # the twelfth session's starting rules scored 0.43 and 0.49 on the unseen sets 8-10, and
-    # the thirteenth's 0.63 and 0.71 on the unseen aimed sets 11-14 and 11-12
+    # the twelfth session's starting rules scored 0.43 and 0.49 on the unseen sets 8-10, the
+    # thirteenth's 0.63 and 0.71 on the unseen aimed sets 11-14 and 11-12, and the fourteenth's
+    # 0.58 on child_abuse 18-21 (child_abuse 2-14 and 18-21 after it: 688/1020 = 0.67)
     assert right / len(cases) >= floor, (right, len(cases))
